@@ -1,0 +1,194 @@
+//! The context a message, query or block hook runs in: the layered state (metered for gas), the
+//! block's height, time and chain id, agreed randomness from recent block hashes, and the
+//! events emitted so far.
+
+use crate::error::{sdk, StoaError};
+use crate::events::Event;
+use crate::gas::{GasConfig, GasMeter};
+use crate::state::State;
+use crate::state_key;
+use sha2::{Digest, Sha256};
+
+/// Why the code runs: CheckTx runs against the mempool state, Simulate against a throwaway
+/// copy, Finalize is the real thing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecMode {
+    Check,
+    ReCheck,
+    Simulate,
+    Finalize,
+    Query,
+}
+
+/// What CometBFT told us about the block being executed. Time is the header's BFT time, never
+/// the wall clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockInfo {
+    pub chain_id: String,
+    pub height: u64,
+    /// Seconds since the Unix epoch.
+    pub time_seconds: i64,
+    pub time_nanos: u32,
+    /// This block's hash (empty in CheckTx and queries).
+    pub hash: Vec<u8>,
+    pub proposer: Vec<u8>,
+}
+
+pub struct Ctx<'a> {
+    state: &'a mut State,
+    block: BlockInfo,
+    mode: ExecMode,
+    gas: GasMeter,
+    gas_config: GasConfig,
+    events: Vec<Event>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(state: &'a mut State, block: BlockInfo, mode: ExecMode, gas: GasMeter) -> Self {
+        Ctx { state, block, mode, gas, gas_config: GasConfig::default(), events: Vec::new() }
+    }
+
+    /// A context with no gas limit, for block hooks, genesis and queries.
+    pub fn unmetered(state: &'a mut State, block: BlockInfo, mode: ExecMode) -> Self {
+        Self::new(state, block, mode, GasMeter::infinite())
+    }
+
+    pub fn with_gas_config(mut self, config: GasConfig) -> Self {
+        self.gas_config = config;
+        self
+    }
+
+    pub fn block(&self) -> &BlockInfo {
+        &self.block
+    }
+
+    pub fn height(&self) -> u64 {
+        self.block.height
+    }
+
+    pub fn block_time(&self) -> i64 {
+        self.block.time_seconds
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.block.chain_id
+    }
+
+    pub fn mode(&self) -> ExecMode {
+        self.mode
+    }
+
+    pub fn gas(&self) -> &GasMeter {
+        &self.gas
+    }
+
+    pub fn gas_config(&self) -> &GasConfig {
+        &self.gas_config
+    }
+
+    pub fn consume_gas(&mut self, amount: u64, descriptor: &str) -> Result<(), StoaError> {
+        self.gas.consume(amount, descriptor)
+    }
+
+    // ---- metered state access -------------------------------------------------------------
+
+    pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StoaError> {
+        self.gas.consume(self.gas_config.read_cost_flat, "ReadFlat")?;
+        let v = self.state.get(key)?;
+        let len = v.as_ref().map_or(0, |v| v.len()) as u64;
+        self.gas.consume(self.gas_config.read_cost_per_byte.saturating_mul(len), "ReadPerByte")?;
+        Ok(v)
+    }
+
+    pub fn has(&mut self, key: &[u8]) -> Result<bool, StoaError> {
+        self.gas.consume(self.gas_config.read_cost_flat, "Has")?;
+        Ok(self.state.get(key)?.is_some())
+    }
+
+    pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StoaError> {
+        self.gas.consume(self.gas_config.write_cost_flat, "WriteFlat")?;
+        let len = (key.len() + value.len()) as u64;
+        self.gas.consume(self.gas_config.write_cost_per_byte.saturating_mul(len), "WritePerByte")?;
+        self.state.set(key, value);
+        Ok(())
+    }
+
+    pub fn delete(&mut self, key: Vec<u8>) -> Result<(), StoaError> {
+        self.gas.consume(self.gas_config.delete_cost, "Delete")?;
+        self.state.delete(key);
+        Ok(())
+    }
+
+    /// Every live pair under `prefix`, ascending by key; each pair costs iteration gas.
+    pub fn iter_prefix(&mut self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoaError> {
+        let pairs = self.state.iter_prefix(prefix)?;
+        for (k, v) in &pairs {
+            self.gas.consume(self.gas_config.iter_next_cost_flat, "IterNextFlat")?;
+            let len = (k.len() + v.len()) as u64;
+            self.gas.consume(self.gas_config.read_cost_per_byte.saturating_mul(len), "ValuePerByte")?;
+        }
+        Ok(pairs)
+    }
+
+    /// Runs `f` in a branch of the state: its writes and events stay only if it returns `Ok`.
+    pub fn branch<T>(&mut self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T, StoaError>) -> Result<T, StoaError> {
+        self.state.branch();
+        let events_before = self.events.len();
+        let out = f(self);
+        match &out {
+            Ok(_) => self.state.commit_branch(),
+            Err(_) => {
+                self.state.discard_branch();
+                self.events.truncate(events_before);
+            }
+        }
+        out
+    }
+
+    // ---- events ---------------------------------------------------------------------------
+
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    // ---- agreed clock and randomness ------------------------------------------------------
+
+    /// The hash of a recent block (the framework keeps a window of them), unmetered: it is what
+    /// every schedule and challenge reads.
+    pub fn block_hash_at(&mut self, height: u64) -> Result<Option<[u8; 32]>, StoaError> {
+        let raw = self.state.get(&state_key::block_hash(height))?;
+        Ok(raw.and_then(|v| v.try_into().ok()))
+    }
+
+    /// Randomness every node agrees on: `sha256(domain || height || block_hash(height))`.
+    /// `None` when that block's hash is not (or no longer) known.
+    pub fn randomness(&mut self, domain: &[u8], height: u64) -> Result<Option<[u8; 32]>, StoaError> {
+        let Some(hash) = self.block_hash_at(height)? else {
+            return Ok(None);
+        };
+        let mut h = Sha256::new();
+        h.update((domain.len() as u64).to_be_bytes());
+        h.update(domain);
+        h.update(height.to_be_bytes());
+        h.update(hash);
+        Ok(Some(h.finalize().into()))
+    }
+
+    /// Unmetered state access for the framework and block hooks (infinite gas anyway).
+    pub fn state_mut(&mut self) -> &mut State {
+        self.state
+    }
+
+    /// Fails when the tx or hook must not go on; a helper for checked arithmetic.
+    pub fn checked<T>(v: Option<T>, what: &str) -> Result<T, StoaError> {
+        v.ok_or_else(|| sdk::OVERFLOW.with(what.to_string()))
+    }
+}

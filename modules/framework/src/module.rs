@@ -1,0 +1,67 @@
+//! The contract every module implements. The app holds modules in a fixed order, routes
+//! messages by type URL and queries by gRPC method path, and runs the hooks in that order.
+
+use crate::address::Address;
+use crate::ctx::Ctx;
+use crate::error::StoaError;
+
+pub use prost_types::Any;
+
+/// A module account a module needs, and whether the module may mint into or burn from it.
+/// The app hands every module's list to the bank at genesis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModuleAccountSpec {
+    pub name: &'static str,
+    pub mint: bool,
+    pub burn: bool,
+}
+
+pub trait Module: Send + Sync {
+    /// The module's name: its key prefix (`<name>/`), genesis section and store query name.
+    fn name(&self) -> &'static str;
+
+    /// Module accounts this module owns (escrow, reward pools, ...).
+    fn module_accounts(&self) -> Vec<ModuleAccountSpec> {
+        Vec::new()
+    }
+
+    /// The genesis section a new chain starts with (params and initial state, JSON).
+    fn default_genesis(&self) -> serde_json::Value;
+
+    /// Validates the genesis section without state, so `stoad` can check a file before a start.
+    fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), StoaError>;
+
+    fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<(), StoaError>;
+
+    fn export_genesis(&self, ctx: &mut Ctx<'_>) -> Result<serde_json::Value, StoaError>;
+
+    /// Type URLs of the messages this module handles, e.g. `/cosmos.bank.v1beta1.MsgSend`.
+    fn msg_type_urls(&self) -> &'static [&'static str];
+
+    /// Decodes and checks a message without state (Cosmos SDK's `ValidateBasic`) and returns the
+    /// accounts that must sign it, in order.
+    fn msg_signers(&self, msg: &Any) -> Result<Vec<Address>, StoaError>;
+
+    /// Executes a message; returns the encoded `Msg...Response`.
+    fn handle(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<Vec<u8>, StoaError>;
+
+    /// gRPC method paths this module answers, e.g. `/cosmos.bank.v1beta1.Query/Balance`.
+    fn query_paths(&self) -> &'static [&'static str];
+
+    /// Answers a query with the encoded response message.
+    fn query(&self, ctx: &mut Ctx<'_>, path: &str, request: &[u8]) -> Result<Vec<u8>, StoaError>;
+
+    fn begin_block(&self, _ctx: &mut Ctx<'_>) -> Result<(), StoaError> {
+        Ok(())
+    }
+
+    fn end_block(&self, _ctx: &mut Ctx<'_>) -> Result<(), StoaError> {
+        Ok(())
+    }
+
+    /// Checks the module's invariants (e.g. supply equals the sum of balances); an error names
+    /// the broken one.
+    fn invariants(&self, _ctx: &mut Ctx<'_>) -> Result<(), StoaError> {
+        Ok(())
+    }
+}

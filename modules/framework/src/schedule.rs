@@ -1,0 +1,83 @@
+//! End-of-block work that runs on schedules of block time or height, and a queue of items
+//! keyed by due time (deal deadlines, lease expiries, proving deadlines).
+
+use crate::ctx::Ctx;
+use crate::error::StoaError;
+use crate::state_key;
+
+/// How often a piece of end-block work runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Every {
+    /// Every `n` blocks (at heights divisible by n).
+    Blocks(u64),
+    /// When at least `s` seconds of block time have passed since the last run.
+    Seconds(i64),
+}
+
+/// True when the schedule `name` of `module` is due now; records the run so that it is due
+/// again only after the next interval. The first call is always due.
+pub fn due(ctx: &mut Ctx<'_>, module: &str, name: &str, every: Every) -> Result<bool, StoaError> {
+    let key = state_key::schedule_mark(module, name);
+    let now = ctx.block_time();
+    let is_due = match every {
+        Every::Blocks(n) => n > 0 && ctx.height() % n == 0,
+        Every::Seconds(s) => match ctx.state_mut().get(&key)? {
+            Some(raw) if raw.len() >= 8 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&raw[..8]);
+                let last = i64::from_be_bytes(b);
+                now.saturating_sub(last) >= s
+            }
+            _ => true,
+        },
+    };
+    if is_due {
+        let mut mark = now.to_be_bytes().to_vec();
+        mark.extend_from_slice(&ctx.height().to_be_bytes());
+        ctx.state_mut().set(key, mark);
+    }
+    Ok(is_due)
+}
+
+/// A queue under `prefix` of ids due at a block time: key = `prefix || due (i64 be, offset to
+/// sort) || id`. Items come out in (due, id) order, so every node processes them identically.
+pub struct DueQueue<'p> {
+    pub prefix: &'p [u8],
+}
+
+impl DueQueue<'_> {
+    fn key(&self, due: i64, id: &[u8]) -> Vec<u8> {
+        let mut k = self.prefix.to_vec();
+        k.extend_from_slice(&((due as u64) ^ (1 << 63)).to_be_bytes());
+        k.extend_from_slice(id);
+        k
+    }
+
+    pub fn push(&self, ctx: &mut Ctx<'_>, due: i64, id: &[u8]) -> Result<(), StoaError> {
+        ctx.set(self.key(due, id), Vec::new())
+    }
+
+    pub fn remove(&self, ctx: &mut Ctx<'_>, due: i64, id: &[u8]) -> Result<(), StoaError> {
+        ctx.delete(self.key(due, id))
+    }
+
+    /// Removes and returns the ids due at or before `now`, in order.
+    pub fn pop_due(&self, ctx: &mut Ctx<'_>, now: i64) -> Result<Vec<Vec<u8>>, StoaError> {
+        let mut out = Vec::new();
+        for (k, _) in ctx.state_mut().iter_prefix(self.prefix)? {
+            let rest = &k[self.prefix.len()..];
+            if rest.len() < 8 {
+                continue;
+            }
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&rest[..8]);
+            let due = (u64::from_be_bytes(b) ^ (1 << 63)) as i64;
+            if due > now {
+                break;
+            }
+            out.push(rest[8..].to_vec());
+            ctx.state_mut().delete(k);
+        }
+        Ok(out)
+    }
+}
