@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# testnet/demo.sh: short demo against a running devnet: alice sends bob tokens; balances before/after and the tx result.
+#
+# Run by ./testnet/devnet.sh after the chain is up, or again with ./testnet/devnet.sh demo.
+# Environment: STOAD (the binary), DEMO_AMOUNT (default 2500000ustor = 2.5 STOR), DEMO_FEES.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+STOAD="${STOAD:-$(stoad_bin)}"
+AMOUNT="${DEMO_AMOUNT:-2500000ustor}"
+FEES="${DEMO_FEES:-500ustor}"
+NODE_FLAGS=(--home "$NODE_HOME" --node "$NODE_RPC" --grpc "$NODE_GRPC")
+
+[ -x "$STOAD" ] || die "no stoad at $STOAD (run ./testnet/devnet.sh)"
+height_at_least 1 || die "no chain answers at $NODE_RPC (run ./testnet/devnet.sh)"
+ALICE="$(jq -r .address "$LOCALNET/alice.key.json")"
+BOB="$(jq -r .address "$LOCALNET/bob.key.json")"
+
+# balances_rows NAME ADDR: one "name denom amount" line per coin
+balances_rows() {
+  local json
+  json="$("$STOAD" query bank balances "$2" "${NODE_FLAGS[@]}" --output json)"
+  echo "$json" | jq -r --arg n "$1" '(if type == "array" then . else .balances end) // [] | .[] | "\($n) \(.denom) \(.amount)"'
+}
+
+table() {
+  # table TITLE: reads "name denom amount" lines, prints them aligned
+  echo
+  echo "$1"
+  { echo "ACCOUNT DENOM AMOUNT"; echo "------- ----- ------"; cat; } | column -t
+}
+
+show_balances() {
+  { balances_rows alice "$ALICE"; balances_rows bob "$BOB"; } | table "$1"
+}
+
+echo "alice = $ALICE"
+echo "bob   = $BOB"
+show_balances "Balances before (height $(rpc_height)):"
+
+echo
+say "alice sends bob $AMOUNT (fees $FEES)"
+RESULT="$("$STOAD" tx bank send alice "$BOB" "$AMOUNT" --fees "$FEES" --chain-id "$CHAIN_ID" "${NODE_FLAGS[@]}" --output json)" \
+  || die "the send failed: $RESULT"
+echo "$RESULT" | jq -r 'to_entries[] | "\(.key) \(.value|tostring)"' | table "Tx result:"
+CODE="$(echo "$RESULT" | jq -r '.code')"
+[ "$CODE" = 0 ] || die "the tx failed with code $CODE"
+
+show_balances "Balances after (height $(rpc_height)):"
+echo
+echo "Look the tx up again with: $STOAD query tx $(echo "$RESULT" | jq -r .txhash) --node $NODE_RPC"

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# testnet/devnet.sh: one-command single-node Stoa devnet (CometBFT + stoad on 127.0.0.1) with funded demo accounts.
+#
+#   ./testnet/devnet.sh           build, init a fresh .localnet/node0, start both processes, run the demo
+#   ./testnet/devnet.sh stop      stop the devnet (state stays in .localnet/ until the next start)
+#   ./testnet/devnet.sh status    show whether it runs and its height
+#   ./testnet/devnet.sh demo      run testnet/demo.sh again against the running devnet
+#   ./testnet/devnet.sh resume    start the processes again on the existing state (after stop)
+#
+# Environment: STOA_PROFILE=dev uses the debug build (target/debug/stoad) instead of --release;
+# STOA_RPC_PORT / STOA_P2P_PORT / STOA_ABCI_PORT / STOA_GRPC_PORT change the ports (defaults
+# 26657 / 26656 / 26658 / 9090); STOA_LOCALNET moves .localnet; STOA_NO_DEMO=1 skips the demo.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+STOAD_PID="$LOCALNET/stoad.pid"
+COMET_PID="$LOCALNET/cometbft.pid"
+
+stop_pid() {
+  # stop_pid PIDFILE NAME: TERM, wait up to 10 s, then KILL
+  local file="$1" name="$2" pid i
+  [ -f "$file" ] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then warn "$name ($pid) did not stop on TERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    say "stopped $name (pid $pid)"
+  fi
+  rm -f "$file"
+}
+
+cmd_stop() {
+  # CometBFT first, so it does not log a storm of ABCI connection errors
+  stop_pid "$COMET_PID" cometbft
+  stop_pid "$STOAD_PID" stoad
+}
+
+cmd_status() {
+  local h
+  if alive "$STOAD_PID"; then echo "stoad    running (pid $(cat "$STOAD_PID"))"; else echo "stoad    stopped"; fi
+  if alive "$COMET_PID"; then echo "cometbft running (pid $(cat "$COMET_PID"))"; else echo "cometbft stopped"; fi
+  h="$(rpc_height)"
+  [ -n "$h" ] && echo "height   $h ($NODE_RPC)"
+  return 0
+}
+
+check_ports_free() {
+  local p
+  for p in "$RPC_PORT" "$P2P_PORT" "$ABCI_PORT" "$GRPC_PORT"; do
+    if port_open "$p"; then die "port 127.0.0.1:$p is already in use (another devnet? try ./testnet/devnet.sh stop, or set STOA_*_PORT)"; fi
+  done
+}
+
+build() {
+  local args=(build -p stoa-cmd --bin stoad)
+  [ "$STOA_PROFILE" = "release" ] && args+=(--release)
+  say "cargo ${args[*]}"
+  (cd "$STOA_ROOT" && cargo "${args[@]}")
+  STOAD="$(stoad_bin)"
+  [ -x "$STOAD" ] || die "stoad not found at $STOAD after the build"
+}
+
+# configure_home: CometBFT and stoad config of the node, everything on 127.0.0.1
+configure_home() {
+  local cfg="$NODE_HOME/config/config.toml" app="$NODE_HOME/config/app.toml"
+  set_toml "$cfg" "" proxy_app "\"tcp://127.0.0.1:$ABCI_PORT\""
+  set_toml "$cfg" "" moniker '"node0"'
+  set_toml "$cfg" rpc laddr "\"tcp://127.0.0.1:$RPC_PORT\""
+  set_toml "$cfg" rpc grpc_laddr '""'
+  set_toml "$cfg" rpc pprof_laddr '""'
+  set_toml "$cfg" p2p laddr "\"tcp://127.0.0.1:$P2P_PORT\""
+  set_toml "$cfg" p2p external_address '""'
+  set_toml "$cfg" p2p persistent_peers '""'
+  set_toml "$cfg" p2p seeds '""'
+  set_toml "$cfg" p2p pex false
+  set_toml "$cfg" instrumentation prometheus false
+  # --fast-blocks should already have set these; keep the devnet quick either way
+  set_toml "$cfg" consensus timeout_commit '"500ms"'
+  set_toml "$cfg" consensus timeout_propose '"1s"'
+  if [ -f "$app" ]; then
+    set_toml "$app" "" abci_addr "\"127.0.0.1:$ABCI_PORT\""
+    set_toml "$app" "" grpc_addr "\"127.0.0.1:$GRPC_PORT\""
+    set_toml "$app" "" rpc_addr "\"$NODE_RPC\""
+  else
+    warn "stoad init wrote no $app; stoad runs on its defaults"
+  fi
+}
+
+# ensure_genesis: the genesis must carry our chain id, Stoa's app_state and the node's validator
+ensure_genesis() {
+  local gen="$NODE_HOME/config/genesis.json" tmp
+  [ -f "$NODE_HOME/config/priv_validator_key.json" ] && [ -f "$gen" ] || "$COMETBFT" init --home "$NODE_HOME" >/dev/null
+  tmp="$(mktemp)"
+  if [ "$(jq '.validators // [] | length' "$gen")" = 0 ]; then
+    say "adding the node's validator key to the genesis"
+    jq --slurpfile pv "$NODE_HOME/config/priv_validator_key.json" \
+      '.validators = [{address: $pv[0].address, pub_key: $pv[0].pub_key, power: "10", name: "node0"}]' "$gen" >"$tmp"
+    cat "$tmp" >"$gen"
+  fi
+  jq --arg id "$CHAIN_ID" '.chain_id = $id' "$gen" >"$tmp" && cat "$tmp" >"$gen"
+  rm -f "$tmp"
+  [ "$(jq '.app_state | type' "$gen")" = '"object"' ] || die "genesis has no app_state object (stoad init should write it)"
+  [ "$(jq '.app_state.bank // null | type' "$gen")" = '"object"' ] || warn "genesis app_state has no bank section"
+}
+
+add_key() {
+  # add_key NAME ALGO: prints the new key's address
+  local out addr
+  out="$("$STOAD" keys add "$1" --algo "$2" --home "$NODE_HOME" --output json)"
+  echo "$out" >"$LOCALNET/$1.key.json"
+  chmod 600 "$LOCALNET/$1.key.json"
+  addr="$(echo "$out" | jq -r '.address // empty')"
+  [ -n "$addr" ] || die "stoad keys add $1 printed no address: $out"
+  echo "$addr"
+}
+
+init_node() {
+  say "fresh node home $NODE_HOME"
+  rm -rf "$NODE_HOME"
+  mkdir -p "$NODE_HOME"
+  "$STOAD" init --chain-id "$CHAIN_ID" --fast-blocks --home "$NODE_HOME" >"$LOCALNET/init.log" 2>&1 \
+    || { cat "$LOCALNET/init.log" >&2; die "stoad init failed"; }
+  ensure_genesis
+  configure_home
+
+  say "demo keys and genesis accounts"
+  local alice bob
+  alice="$(add_key alice secp256k1)"
+  bob="$(add_key bob ed25519)"
+  "$STOAD" genesis add-account "$alice" "10000000000ustor,10000000000ucomp,10000000000uusdc,1000000000umind" --home "$NODE_HOME" >/dev/null
+  "$STOAD" genesis add-account "$bob" "1000000000ustor,1000000000ucomp,1000000000uusdc" --home "$NODE_HOME" >/dev/null
+  printf 'alice %s (secp256k1)\nbob   %s (ed25519)\n' "$alice" "$bob" >"$LOCALNET/accounts.txt"
+}
+
+start_processes() {
+  check_ports_free
+  : >"$LOCALNET/stoad.log"; : >"$LOCALNET/cometbft.log"
+  say "starting stoad (log $LOCALNET/stoad.log)"
+  setsid "$STOAD" start --home "$NODE_HOME" >>"$LOCALNET/stoad.log" 2>&1 </dev/null &
+  echo $! >"$STOAD_PID"
+  if ! wait_until 60 "stoad's ABCI socket on 127.0.0.1:$ABCI_PORT" port_open "$ABCI_PORT"; then
+    tail -n 30 "$LOCALNET/stoad.log" >&2; cmd_stop; die "stoad did not come up"
+  fi
+  say "starting cometbft (log $LOCALNET/cometbft.log)"
+  setsid "$COMETBFT" start --home "$NODE_HOME" >>"$LOCALNET/cometbft.log" 2>&1 </dev/null &
+  echo $! >"$COMET_PID"
+  if ! wait_until 90 "block height 2" height_at_least 2; then
+    echo "--- stoad.log" >&2; tail -n 30 "$LOCALNET/stoad.log" >&2
+    echo "--- cometbft.log" >&2; tail -n 30 "$LOCALNET/cometbft.log" >&2
+    cmd_stop; die "the chain did not produce blocks"
+  fi
+  say "chain $CHAIN_ID is at height $(rpc_height)"
+}
+
+common_setup() {
+  need_tools jq curl
+  mkdir -p "$LOCALNET"
+  COMETBFT="$("$STOA_ROOT/testnet/install-cometbft.sh")"
+  build
+}
+
+farewell() {
+  cat <<MSG
+
+The devnet is running on 127.0.0.1:
+  CometBFT RPC  $NODE_RPC      (P2P 127.0.0.1:$P2P_PORT)
+  stoad gRPC    $NODE_GRPC       (ABCI 127.0.0.1:$ABCI_PORT)
+  home          $NODE_HOME
+  logs          $LOCALNET/stoad.log, $LOCALNET/cometbft.log
+  keys          $(tr '\n' ';' <"$LOCALNET/accounts.txt" | sed 's/;$//; s/;/; /')
+
+Try:   $(stoad_bin) query bank balances \$(jq -r .address $LOCALNET/bob.key.json) --home $NODE_HOME
+Demo:  ./testnet/devnet.sh demo
+Stop:  ./testnet/devnet.sh stop
+MSG
+}
+
+cmd_start() {
+  common_setup
+  cmd_stop
+  init_node
+  start_processes
+  if [ "${STOA_NO_DEMO:-0}" != 1 ]; then
+    STOAD="$STOAD" "$STOA_ROOT/testnet/demo.sh"
+  fi
+  farewell
+}
+
+cmd_resume() {
+  [ -d "$NODE_HOME/config" ] || die "no devnet state in $NODE_HOME; run ./testnet/devnet.sh first"
+  common_setup
+  cmd_stop
+  start_processes
+  farewell
+}
+
+case "${1:-start}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  resume) cmd_resume ;;
+  demo) STOAD="${STOAD:-$(stoad_bin)}" exec "$STOA_ROOT/testnet/demo.sh" ;;
+  -h|--help|help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$1' (start, stop, status, demo, resume)" ;;
+esac
