@@ -1,1 +1,24 @@
-fn main() {}
+//! `stoad`: parses the command line, runs the command, and turns errors into one clear message
+//! on stderr (and `{"error": ...}` on stdout with `--output json`) with a non-zero exit code.
+
+use clap::Parser;
+use stoa_cmd::cli::Cli;
+use stoa_cmd::output::OutputFormat;
+
+fn main() {
+    let cli = Cli::parse();
+    let json = cli.output == OutputFormat::Json;
+    let code = match stoa_cmd::commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // `{:#}` prints the whole context chain on one line: "reading X: No such file".
+            let msg = format!("{e:#}");
+            if json {
+                println!("{}", serde_json::json!({ "error": msg }));
+            }
+            eprintln!("Error: {msg}");
+            stoa_cmd::EXIT_FAILED
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,78 @@
+//! Connections to a running node: CometBFT RPC (broadcast, tx lookup, proofs, headers) and
+//! stoad's gRPC query server (accounts, balances, supply, simulation), with errors that say
+//! which endpoint failed and how to point the CLI elsewhere.
+
+use anyhow::{anyhow, Context, Result};
+use cosmos_sdk_proto::cosmos::auth::v1beta1::{
+    query_client::QueryClient as AuthClient, BaseAccount, QueryAccountRequest,
+};
+use std::time::Duration;
+use tendermint_rpc::HttpClient;
+use tonic::transport::{Channel, Endpoint};
+
+/// A CometBFT RPC client for `--node`.
+pub fn rpc(node: &str) -> Result<HttpClient> {
+    HttpClient::new(node).map_err(|e| anyhow!("invalid --node URL {node:?}: {e}"))
+}
+
+/// Explains an RPC failure in terms of the `--node` flag.
+pub fn rpc_error(node: &str, e: tendermint_rpc::Error) -> anyhow::Error {
+    anyhow!("CometBFT RPC at {node} failed: {e} (is the node running? set --node)")
+}
+
+/// A gRPC channel to `--grpc`.
+pub async fn grpc(url: &str) -> Result<Channel> {
+    let endpoint = Endpoint::from_shared(url.to_string())
+        .map_err(|e| anyhow!("invalid --grpc URL {url:?}: {e}"))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30));
+    endpoint.connect().await.map_err(|e| {
+        anyhow!("cannot reach gRPC at {url}: {e} (is `stoad start` running? set --grpc)")
+    })
+}
+
+/// Explains a gRPC status.
+pub fn grpc_error(what: &str, status: tonic::Status) -> anyhow::Error {
+    anyhow!("{what} failed: {} ({:?})", status.message(), status.code())
+}
+
+/// An account as `cosmos.auth.v1beta1.Query/Account` returns it.
+#[derive(Clone, Debug)]
+pub struct AccountInfo {
+    pub address: String,
+    pub account_number: u64,
+    pub sequence: u64,
+    pub pub_key: Option<cosmos_sdk_proto::Any>,
+}
+
+/// The account at `address`, or None when the chain has no such account yet.
+pub async fn query_account(channel: Channel, address: &str) -> Result<Option<AccountInfo>> {
+    let mut client = AuthClient::new(channel);
+    let resp = match client
+        .account(QueryAccountRequest {
+            address: address.to_string(),
+        })
+        .await
+    {
+        Ok(r) => r.into_inner(),
+        Err(s) if s.code() == tonic::Code::NotFound => return Ok(None),
+        Err(s) => return Err(grpc_error("auth account query", s)),
+    };
+    let Some(any) = resp.account else {
+        return Ok(None);
+    };
+    if any.type_url != "/cosmos.auth.v1beta1.BaseAccount" {
+        return Err(anyhow!(
+            "account {address} is a {}, which stoad cannot sign for",
+            any.type_url
+        ));
+    }
+    let base: BaseAccount =
+        prost::Message::decode(any.value.as_slice()).context("decoding BaseAccount")?;
+    Ok(Some(AccountInfo {
+        address: base.address,
+        account_number: base.account_number,
+        sequence: base.sequence,
+        pub_key: base.pub_key,
+    }))
+}

@@ -1,0 +1,193 @@
+//! `stoad keys add|list|show|delete|import|export`: the file keyring from the command line.
+
+use super::Ctx;
+use crate::cli::KeysCmd;
+use crate::hd;
+use crate::keyring::{KeyRecord, PrivKey};
+use crate::output::{kv_table, print_json, table};
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use std::io::Read;
+
+pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
+    match cmd {
+        KeysCmd::Add {
+            name,
+            algo,
+            recover,
+            mnemonic,
+        } => {
+            crate::keyring::validate_name(&name)?;
+            if ctx.keyring.exists(&name)? {
+                bail!("a key named {name:?} already exists (delete it first with `stoad keys delete {name}`)");
+            }
+            let (phrase, recovered) = match mnemonic {
+                Some(m) => (m, true),
+                None if recover => (read_mnemonic_from_stdin()?, true),
+                None => (hd::generate_mnemonic()?, false),
+            };
+            let key = PrivKey::from_mnemonic(algo, &phrase)?;
+            let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+            let record = KeyRecord::new(&name, &key, Some(phrase));
+            ctx.keyring.add(&record)?;
+            print_new_key(ctx, &record, !recovered)
+        }
+        KeysCmd::List => {
+            let keys = ctx.keyring.list()?;
+            if ctx.json() {
+                let list: Vec<_> = keys.iter().map(public_json).collect();
+                return print_json(&list);
+            }
+            if keys.is_empty() {
+                println!(
+                    "no keys in {} (create one with `stoad keys add NAME`)",
+                    ctx.keyring.dir().display()
+                );
+                return Ok(());
+            }
+            let mut t = table(&["Name", "Algo", "Address"]);
+            for k in &keys {
+                t.add_row(vec![k.name.clone(), k.algo.to_string(), k.address.clone()]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+        KeysCmd::Show { name, address } => {
+            let k = ctx.keyring.get(&name)?;
+            match (address, ctx.json()) {
+                (true, true) => print_json(&json!({ "address": k.address })),
+                (true, false) => {
+                    println!("{}", k.address);
+                    Ok(())
+                }
+                (false, true) => print_json(&public_json(&k)),
+                (false, false) => {
+                    println!("{}", public_table(&k));
+                    Ok(())
+                }
+            }
+        }
+        KeysCmd::Delete { name } => {
+            ctx.keyring.delete(&name)?;
+            if ctx.json() {
+                print_json(&json!({ "name": name, "deleted": true }))
+            } else {
+                println!("deleted key {name:?}");
+                Ok(())
+            }
+        }
+        KeysCmd::Import {
+            name,
+            mnemonic,
+            private_key,
+            algo,
+        } => {
+            crate::keyring::validate_name(&name)?;
+            if ctx.keyring.exists(&name)? {
+                bail!("a key named {name:?} already exists (delete it first with `stoad keys delete {name}`)");
+            }
+            let record = match (mnemonic, private_key) {
+                (Some(m), None) => {
+                    let key = PrivKey::from_mnemonic(algo, &m)?;
+                    let phrase = m.split_whitespace().collect::<Vec<_>>().join(" ");
+                    KeyRecord::new(&name, &key, Some(phrase))
+                }
+                (None, Some(hex_key)) => {
+                    let key = PrivKey::from_hex(algo, &hex_key)?;
+                    KeyRecord::new(&name, &key, None)
+                }
+                _ => bail!("give exactly one of --mnemonic \"...\" or --private-key HEX"),
+            };
+            ctx.keyring.add(&record)?;
+            if ctx.json() {
+                print_json(&public_json(&record))
+            } else {
+                println!("imported key {name:?}");
+                println!("{}", public_table(&record));
+                Ok(())
+            }
+        }
+        KeysCmd::Export { name } => {
+            let k = ctx.keyring.get(&name)?;
+            if ctx.json() {
+                return print_json(&json!({
+                    "name": k.name,
+                    "algo": k.algo,
+                    "address": k.address,
+                    "pubkey": k.pubkey,
+                    "private_key": k.private_key,
+                    "mnemonic": k.mnemonic,
+                }));
+            }
+            eprintln!(
+                "WARNING: anyone who sees the following controls the account {}",
+                k.address
+            );
+            let mut rows = vec![
+                ("name", k.name.clone()),
+                ("algo", k.algo.to_string()),
+                ("address", k.address.clone()),
+                ("private key", k.private_key.clone()),
+            ];
+            if let Some(m) = &k.mnemonic {
+                rows.push(("mnemonic", m.clone()));
+            }
+            println!("{}", kv_table(&rows));
+            Ok(())
+        }
+    }
+}
+
+/// The public part of a key, as `keys show/list --output json` print it.
+fn public_json(k: &KeyRecord) -> serde_json::Value {
+    json!({ "name": k.name, "address": k.address, "pubkey": k.pubkey, "algo": k.algo })
+}
+
+fn public_table(k: &KeyRecord) -> comfy_table::Table {
+    kv_table(&[
+        ("name", k.name.clone()),
+        ("algo", k.algo.to_string()),
+        ("address", k.address.clone()),
+        ("pubkey", k.pubkey.clone()),
+    ])
+}
+
+fn print_new_key(ctx: &Ctx, k: &KeyRecord, generated: bool) -> Result<()> {
+    if ctx.json() {
+        return print_json(&json!({
+            "name": k.name,
+            "address": k.address,
+            "pubkey": k.pubkey,
+            "algo": k.algo,
+            "mnemonic": k.mnemonic,
+        }));
+    }
+    println!("{}", public_table(k));
+    if generated {
+        if let Some(m) = &k.mnemonic {
+            println!();
+            println!(
+                "Write this mnemonic down and keep it safe; it is the only way to recover the key:"
+            );
+            println!();
+            println!("{m}");
+        }
+    }
+    println!();
+    println!("(stored unencrypted in {})", ctx.keyring.dir().display());
+    Ok(())
+}
+
+fn read_mnemonic_from_stdin() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading the mnemonic from stdin")?;
+    let s = s.trim();
+    if s.is_empty() {
+        bail!(
+            "--recover needs a mnemonic: pass --mnemonic \"word1 word2 ...\" or pipe it on stdin"
+        );
+    }
+    Ok(s.to_string())
+}
