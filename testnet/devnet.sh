@@ -133,19 +133,23 @@ init_node() {
   printf 'alice %s (secp256k1)\nbob   %s (ed25519)\n' "$alice" "$bob" >"$LOCALNET/accounts.txt"
 }
 
+# wait conditions that also end the wait when the process died
+abci_up() { ! alive "$STOAD_PID" || port_open "$ABCI_PORT"; }
+chain_up() { ! alive "$STOAD_PID" || ! alive "$COMET_PID" || height_at_least 2; }
+
 start_processes() {
   check_ports_free
   : >"$LOCALNET/stoad.log"; : >"$LOCALNET/cometbft.log"
   say "starting stoad (log $LOCALNET/stoad.log)"
   setsid "$STOAD" start --home "$NODE_HOME" >>"$LOCALNET/stoad.log" 2>&1 </dev/null &
   echo $! >"$STOAD_PID"
-  if ! wait_until 60 "stoad's ABCI socket on 127.0.0.1:$ABCI_PORT" port_open "$ABCI_PORT"; then
+  if ! wait_until 60 "stoad's ABCI socket on 127.0.0.1:$ABCI_PORT" abci_up || ! alive "$STOAD_PID"; then
     tail -n 30 "$LOCALNET/stoad.log" >&2; cmd_stop; die "stoad did not come up"
   fi
   say "starting cometbft (log $LOCALNET/cometbft.log)"
   setsid "$COMETBFT" start --home "$NODE_HOME" >>"$LOCALNET/cometbft.log" 2>&1 </dev/null &
   echo $! >"$COMET_PID"
-  if ! wait_until 90 "block height 2" height_at_least 2; then
+  if ! wait_until 90 "block height 2" chain_up || ! alive "$COMET_PID" || ! alive "$STOAD_PID"; then
     echo "--- stoad.log" >&2; tail -n 30 "$LOCALNET/stoad.log" >&2
     echo "--- cometbft.log" >&2; tail -n 30 "$LOCALNET/cometbft.log" >&2
     cmd_stop; die "the chain did not produce blocks"
@@ -157,6 +161,10 @@ common_setup() {
   need_tools jq curl
   mkdir -p "$LOCALNET"
   COMETBFT="$("$STOA_ROOT/testnet/install-cometbft.sh")"
+  # stoad init runs `cometbft init`: the right cometbft must come first on PATH
+  PATH="$(dirname "$COMETBFT"):$PATH"
+  STOA_COMETBFT="$COMETBFT"
+  export PATH STOA_COMETBFT
   build
 }
 

@@ -396,15 +396,17 @@ impl Net {
             starts: 0,
         };
         let home = net.home_str();
-        net.cli(&[
-            "init",
-            "--chain-id",
-            CHAIN_ID,
-            "--fast-blocks",
-            "--home",
-            &home,
-        ])
-        .expect_ok();
+        let rpc_laddr = format!("tcp://127.0.0.1:{}", ports.rpc);
+        let p2p_laddr = format!("tcp://127.0.0.1:{}", ports.p2p);
+        let abci_addr = format!("127.0.0.1:{}", ports.abci);
+        let grpc_addr = format!("127.0.0.1:{}", ports.grpc);
+        #[rustfmt::skip]
+        let init = [
+            "init", "--chain-id", CHAIN_ID, "--fast-blocks", "--moniker", "e2e", "--home", &home,
+            "--rpc-laddr", &rpc_laddr, "--p2p-laddr", &p2p_laddr,
+            "--abci-addr", &abci_addr, "--grpc-addr", &grpc_addr,
+        ];
+        net.cli(&init).expect_ok();
         net.ensure_cometbft_files();
         net.write_configs();
         for a in accounts {
@@ -551,8 +553,20 @@ impl Net {
 
     /// Run `stoad ARGS` to completion.
     pub fn cli(&self, args: &[&str]) -> Run {
+        // `stoad init` runs `cometbft init`: put the cometbft we found first on PATH
+        let dir = self
+            .cometbft
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let path = std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
+        .expect("PATH");
         let out = Command::new(stoad_bin())
             .args(args)
+            .env("PATH", path)
+            .env("STOA_COMETBFT", &self.cometbft)
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("run stoad: {e}"));
