@@ -1,0 +1,623 @@
+//! Tests of the state store: round trips, roots, proofs, iteration, restart, pruning, a model
+//! proptest, and an ignored timing run for a 10,000-write commit.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+
+type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn writes(items: &[(&str, Option<&str>)]) -> Writes {
+    items
+        .iter()
+        .map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec())))
+        .collect()
+}
+
+fn commit(store: &Store, version: u64, items: &[(&str, Option<&str>)]) -> CommitInfo {
+    let root = store.prepare(version, &writes(items)).unwrap();
+    let info = store.commit().unwrap();
+    assert_eq!(info, CommitInfo { version, root });
+    info
+}
+
+fn get(store: &Store, key: &str) -> Option<String> {
+    store
+        .get(key.as_bytes())
+        .unwrap()
+        .map(|v| String::from_utf8(v).unwrap())
+}
+
+/// Number of backend entries in namespace `ns`, to check that pruning bounds disk use.
+fn count_ns(store: &Store, ns: u8) -> usize {
+    store.backend().scan(&[ns], None).count()
+}
+
+#[test]
+fn store_is_send_sync_clone() {
+    fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+    assert_traits::<Store>();
+}
+
+#[test]
+fn round_trip() {
+    let store = Store::open_temporary().unwrap();
+    assert_eq!(store.last_commit(), None);
+    assert_eq!(store.get(b"a").unwrap(), None);
+    let info = commit(&store, 1, &[("a", Some("1")), ("b", Some("2"))]);
+    assert_eq!(store.last_commit(), Some(info));
+    assert_eq!(get(&store, "a").as_deref(), Some("1"));
+    assert_eq!(get(&store, "b").as_deref(), Some("2"));
+    assert_eq!(get(&store, "c"), None);
+    assert_eq!(store.root_at(1).unwrap(), Some(info.root));
+
+    commit(&store, 2, &[("a", Some("10")), ("c", Some("3"))]);
+    assert_eq!(get(&store, "a").as_deref(), Some("10"));
+    assert_eq!(store.get_at(b"a", 1).unwrap(), Some(b"1".to_vec()));
+    assert_eq!(store.get_at(b"a", 2).unwrap(), Some(b"10".to_vec()));
+    assert_eq!(store.get_at(b"c", 1).unwrap(), None);
+    assert!(matches!(
+        store.get_at(b"a", 3),
+        Err(StoreError::VersionNotFound { version: 3, .. })
+    ));
+    assert_eq!(store.root_at(3).unwrap(), None);
+}
+
+#[test]
+fn prepare_does_not_touch_committed_state() {
+    let store = Store::open_temporary().unwrap();
+    let info = commit(&store, 1, &[("a", Some("1"))]);
+    store.prepare(2, &writes(&[("a", Some("2"))])).unwrap();
+    assert_eq!(get(&store, "a").as_deref(), Some("1"));
+    assert_eq!(store.last_commit(), Some(info));
+}
+
+#[test]
+fn version_rules() {
+    let store = Store::open_temporary().unwrap();
+    assert!(matches!(store.commit(), Err(StoreError::NothingStaged)));
+    assert!(matches!(
+        store.prepare(1, &writes(&[("", Some("1"))])),
+        Err(StoreError::InvalidWrite(_))
+    ));
+    assert!(matches!(
+        store.prepare(1, &writes(&[("a", Some(""))])),
+        Err(StoreError::InvalidWrite(_))
+    ));
+    assert!(matches!(
+        store.prepare(0, &Writes::new()),
+        Err(StoreError::ZeroVersion)
+    ));
+    // CometBFT's initial_height may be above 1.
+    commit(&store, 5, &[("a", Some("1"))]);
+    assert!(matches!(
+        store.prepare(5, &Writes::new()),
+        Err(StoreError::VersionNotIncreasing {
+            version: 5,
+            last: 5
+        })
+    ));
+    assert!(matches!(store.commit(), Err(StoreError::NothingStaged)));
+    assert!(matches!(
+        store.get_at(b"a", 4),
+        Err(StoreError::VersionNotFound { .. })
+    ));
+    commit(&store, 6, &[("b", Some("2"))]);
+    // A skipped height builds on the last committed tree, not on an empty one.
+    let info = commit(&store, 9, &[("c", Some("3"))]);
+    assert_eq!(get(&store, "a").as_deref(), Some("1"));
+    let fresh = Store::open_temporary().unwrap();
+    let same = commit(
+        &fresh,
+        1,
+        &[("a", Some("1")), ("b", Some("2")), ("c", Some("3"))],
+    );
+    assert_eq!(info.root, same.root);
+    let (value, proof) = store.get_with_proof(b"a", 9).unwrap();
+    assert_eq!(value.as_deref(), Some(&b"1"[..]));
+    assert!(verify_proof(&info.root, b"a", Some(b"1"), &proof));
+    // And the next version after the gap still works.
+    commit(&store, 10, &[("a", None)]);
+    assert_eq!(get(&store, "a"), None);
+    assert_eq!(store.get_at(b"a", 9).unwrap(), Some(b"1".to_vec()));
+}
+
+#[test]
+fn root_changes_iff_contents_change() {
+    let store = Store::open_temporary().unwrap();
+    let r1 = commit(&store, 1, &[("a", Some("1"))]).root;
+    let r2 = commit(&store, 2, &[]).root;
+    assert_eq!(r1, r2, "empty block keeps the root");
+    let r3 = commit(&store, 3, &[("a", Some("1"))]).root;
+    assert_eq!(r1, r3, "rewriting the same value keeps the root");
+    let r4 = commit(&store, 4, &[("zz", None)]).root;
+    assert_eq!(r1, r4, "deleting an absent key keeps the root");
+    let r5 = commit(&store, 5, &[("a", Some("2"))]).root;
+    assert_ne!(r1, r5, "changing a value changes the root");
+    let r6 = commit(&store, 6, &[("a", Some("1"))]).root;
+    assert_eq!(r1, r6, "the root is a function of the contents only");
+    let r7 = commit(&store, 7, &[("b", Some("1"))]).root;
+    assert_ne!(r6, r7, "adding a key changes the root");
+    let r8 = commit(&store, 8, &[("a", None), ("b", None)]).root;
+    assert_eq!(r8, EMPTY_ROOT, "deleting everything gives the empty root");
+    // Every version is still readable, including the no-op ones.
+    for (v, r) in [
+        (1, r1),
+        (2, r2),
+        (3, r3),
+        (4, r4),
+        (5, r5),
+        (6, r6),
+        (7, r7),
+        (8, r8),
+    ] {
+        assert_eq!(store.root_at(v).unwrap(), Some(r));
+    }
+    assert!(matches!(
+        store.get_with_proof(b"a", 8),
+        Err(StoreError::EmptyTree(8))
+    ));
+}
+
+#[test]
+fn same_writes_same_roots_in_fresh_stores() {
+    let batches: Vec<Writes> = (0..6u8)
+        .map(|v| {
+            (0..20u8)
+                .map(|i| {
+                    let key = vec![b'k', i.wrapping_mul(7).wrapping_add(v) % 13];
+                    let value = (i % 3 != 0).then(|| vec![v, i]);
+                    (key, value)
+                })
+                .collect()
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let a = Store::open_temporary().unwrap();
+    let b = Store::open(dir.path(), 2).unwrap();
+    for (i, batch) in batches.iter().enumerate() {
+        let v = i as u64 + 1;
+        let ra = a.prepare(v, batch).unwrap();
+        let rb = b.prepare(v, batch).unwrap();
+        assert_eq!(ra, rb, "version {v}");
+        assert_eq!(a.commit().unwrap(), b.commit().unwrap());
+    }
+    // A different history reaching the same contents reaches the same root.
+    let c = Store::open_temporary().unwrap();
+    let final_contents: Writes = a
+        .iter_prefix(b"", None, None)
+        .unwrap()
+        .into_iter()
+        .map(|(k, v)| (k, Some(v)))
+        .collect();
+    let rc = c.prepare(100, &final_contents).unwrap();
+    assert_eq!(Some(rc), a.last_commit().map(|c| c.root));
+}
+
+#[test]
+fn existence_proofs() {
+    let store = Store::open_temporary().unwrap();
+    let keys: Vec<String> = (0..50).map(|i| format!("key{i}")).collect();
+    let items: Vec<(&str, Option<&str>)> = keys.iter().map(|k| (k.as_str(), Some("v1"))).collect();
+    let r1 = commit(&store, 1, &items).root;
+    let r2 = commit(&store, 2, &[("key7", Some("v2"))]).root;
+
+    let (value, proof) = store.get_with_proof(b"key7", 1).unwrap();
+    assert_eq!(value.as_deref(), Some(&b"v1"[..]));
+    assert_eq!(store.root_at(1).unwrap(), Some(r1));
+    assert!(verify_proof(&r1, b"key7", Some(b"v1"), &proof));
+    assert!(
+        !verify_proof(&r1, b"key7", Some(b"v2"), &proof),
+        "wrong value"
+    );
+    assert!(
+        !verify_proof(&r2, b"key7", Some(b"v1"), &proof),
+        "other root"
+    );
+    assert!(
+        !verify_proof(&r1, b"key8", Some(b"v1"), &proof),
+        "other key"
+    );
+    assert!(
+        !verify_proof(&r1, b"key7", None, &proof),
+        "not an absence proof"
+    );
+
+    let (value, proof) = store.get_with_proof(b"key7", 2).unwrap();
+    assert_eq!(value.as_deref(), Some(&b"v2"[..]));
+    assert!(verify_proof(&r2, b"key7", Some(b"v2"), &proof));
+    assert!(!verify_proof(&r1, b"key7", Some(b"v2"), &proof));
+    let (_, proof) = store.get_with_proof(b"key3", 2).unwrap();
+    assert!(verify_proof(&r2, b"key3", Some(b"v1"), &proof));
+    assert_eq!(Store::proof_spec(), jmt::ics23_spec());
+}
+
+#[test]
+fn delete_and_absence_proofs() {
+    let store = Store::open_temporary().unwrap();
+    commit(
+        &store,
+        1,
+        &[("a", Some("1")), ("b", Some("2")), ("c", Some("3"))],
+    );
+    let r2 = commit(&store, 2, &[("b", None)]).root;
+    assert_eq!(get(&store, "b"), None);
+    assert_eq!(store.get_at(b"b", 1).unwrap(), Some(b"2".to_vec()));
+    assert_eq!(store.get_at(b"b", 2).unwrap(), None);
+    assert_eq!(store.iter_prefix(b"", None, None).unwrap().len(), 2);
+
+    for key in [&b"b"[..], b"never", b"", b"zzzzzz"] {
+        let (value, proof) = store.get_with_proof(key, 2).unwrap();
+        assert_eq!(value, None);
+        assert!(verify_proof(&r2, key, None, &proof), "absence of {key:?}");
+        assert!(!verify_proof(&r2, key, Some(b"2"), &proof));
+        let r1 = store.root_at(1).unwrap().unwrap();
+        assert!(!verify_proof(&r1, key, None, &proof), "other root");
+    }
+    // And at version 1 "b" was present.
+    let (value, proof) = store.get_with_proof(b"b", 1).unwrap();
+    let r1 = store.root_at(1).unwrap().unwrap();
+    assert_eq!(value.as_deref(), Some(&b"2"[..]));
+    assert!(verify_proof(&r1, b"b", Some(b"2"), &proof));
+}
+
+#[test]
+fn iter_prefix_order_pagination_limit() {
+    let store = Store::open_temporary().unwrap();
+    commit(
+        &store,
+        1,
+        &[
+            ("acc/3", Some("c")),
+            ("acc/1", Some("a")),
+            ("acc/2", Some("b")),
+            ("acc/10", Some("j")),
+            ("acb", Some("x")),
+            ("acd", Some("y")),
+            ("bal/1", Some("z")),
+        ],
+    );
+    let keys = |items: Vec<(Vec<u8>, Vec<u8>)>| -> Vec<String> {
+        items
+            .into_iter()
+            .map(|(k, _)| String::from_utf8(k).unwrap())
+            .collect()
+    };
+    let all = store.iter_prefix(b"acc/", None, None).unwrap();
+    assert_eq!(all[0], (b"acc/1".to_vec(), b"a".to_vec()));
+    assert_eq!(keys(all), ["acc/1", "acc/10", "acc/2", "acc/3"]);
+    assert_eq!(
+        keys(store.iter_prefix(b"acc/", Some(b"acc/10"), None).unwrap()),
+        ["acc/2", "acc/3"]
+    );
+    assert_eq!(
+        keys(
+            store
+                .iter_prefix(b"acc/", Some(b"acc/10"), Some(1))
+                .unwrap()
+        ),
+        ["acc/2"]
+    );
+    assert_eq!(
+        keys(store.iter_prefix(b"acc/", None, Some(2)).unwrap()),
+        ["acc/1", "acc/10"]
+    );
+    assert!(store
+        .iter_prefix(b"acc/", None, Some(0))
+        .unwrap()
+        .is_empty());
+    // start_after before the prefix starts at the prefix; after it, nothing is left.
+    assert_eq!(
+        keys(store.iter_prefix(b"acc/", Some(b"a"), None).unwrap()).len(),
+        4
+    );
+    assert!(store
+        .iter_prefix(b"acc/", Some(b"acc/3"), None)
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .iter_prefix(b"acc/", Some(b"b"), None)
+        .unwrap()
+        .is_empty());
+    // start_after between keys (not itself a key).
+    assert_eq!(
+        keys(store.iter_prefix(b"acc/", Some(b"acc/15"), None).unwrap()),
+        ["acc/2", "acc/3"]
+    );
+    assert_eq!(keys(store.iter_prefix(b"", None, None).unwrap()).len(), 7);
+    assert!(store.iter_prefix(b"nope", None, None).unwrap().is_empty());
+    // Deleted keys disappear from iteration.
+    commit(&store, 2, &[("acc/2", None)]);
+    assert_eq!(
+        keys(store.iter_prefix(b"acc/", None, None).unwrap()),
+        ["acc/1", "acc/10", "acc/3"]
+    );
+}
+
+#[test]
+fn reopen_keeps_data_and_last_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = {
+        let store = Store::open(dir.path(), 0).unwrap();
+        commit(&store, 1, &[("a", Some("1"))]);
+        commit(&store, 2, &[("b", Some("2"))])
+    };
+    let store = Store::open(dir.path(), 0).unwrap();
+    assert_eq!(store.last_commit(), Some(info));
+    assert_eq!(get(&store, "a").as_deref(), Some("1"));
+    assert_eq!(store.get_at(b"b", 1).unwrap(), None);
+    let (_, proof) = store.get_with_proof(b"b", 2).unwrap();
+    assert!(verify_proof(&info.root, b"b", Some(b"2"), &proof));
+    // And it continues from there.
+    commit(&store, 3, &[("c", Some("3"))]);
+    assert_eq!(get(&store, "b").as_deref(), Some("2"));
+}
+
+#[test]
+fn uncommitted_batch_is_gone_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = {
+        let store = Store::open(dir.path(), 0).unwrap();
+        let info = commit(&store, 1, &[("a", Some("1"))]);
+        store
+            .prepare(2, &writes(&[("a", Some("2")), ("b", Some("2"))]))
+            .unwrap();
+        // Dropped without commit: the crash case.
+        info
+    };
+    let store = Store::open(dir.path(), 0).unwrap();
+    assert_eq!(store.last_commit(), Some(info));
+    assert_eq!(get(&store, "a").as_deref(), Some("1"));
+    assert_eq!(get(&store, "b"), None);
+    assert!(matches!(store.commit(), Err(StoreError::NothingStaged)));
+    // CometBFT replays the block: same writes, same root as an uninterrupted store.
+    let root = store
+        .prepare(2, &writes(&[("a", Some("2")), ("b", Some("2"))]))
+        .unwrap();
+    let other = Store::open_temporary().unwrap();
+    commit(&other, 1, &[("a", Some("1"))]);
+    assert_eq!(
+        commit(&other, 2, &[("a", Some("2")), ("b", Some("2"))]).root,
+        root
+    );
+}
+
+#[test]
+fn re_prepare_replaces_staged_batch() {
+    let store = Store::open_temporary().unwrap();
+    commit(&store, 1, &[("a", Some("1"))]);
+    let first = store.prepare(2, &writes(&[("x", Some("1"))])).unwrap();
+    let second = store.prepare(2, &writes(&[("y", Some("1"))])).unwrap();
+    assert_ne!(first, second);
+    let info = store.commit().unwrap();
+    assert_eq!(info.root, second);
+    assert_eq!(get(&store, "x"), None);
+    assert_eq!(get(&store, "y").as_deref(), Some("1"));
+    // A failed prepare drops what was staged rather than leaving it for commit.
+    store.prepare(3, &writes(&[("z", Some("1"))])).unwrap();
+    assert!(store.prepare(2, &Writes::new()).is_err());
+    assert!(matches!(store.commit(), Err(StoreError::NothingStaged)));
+}
+
+#[test]
+fn pruning_drops_old_versions_keeps_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 3).unwrap();
+    let mut roots = Vec::new();
+    for v in 1..=40u64 {
+        let batch: Writes = (0..30u8)
+            .map(|i| (vec![b'k', i], Some(v.to_be_bytes().to_vec())))
+            .collect();
+        store.prepare(v, &batch).unwrap();
+        roots.push(store.commit().unwrap().root);
+    }
+    for v in 1..=37 {
+        assert!(
+            matches!(
+                store.get_at(b"k\x05", v),
+                Err(StoreError::Pruned { earliest: 38, .. })
+            ),
+            "version {v}"
+        );
+        assert!(store.get_with_proof(b"k\x05", v).is_err());
+        assert!(store.root_at(v).is_err());
+    }
+    for v in 38..=40u64 {
+        assert_eq!(
+            store.get_at(b"k\x05", v).unwrap(),
+            Some(v.to_be_bytes().to_vec())
+        );
+        let root = store.root_at(v).unwrap().unwrap();
+        assert_eq!(root, roots[v as usize - 1]);
+        let (value, proof) = store.get_with_proof(b"k\x05", v).unwrap();
+        assert!(verify_proof(&root, b"k\x05", value.as_deref(), &proof));
+        let (value, proof) = store.get_with_proof(b"absent", v).unwrap();
+        assert!(value.is_none());
+        assert!(verify_proof(&root, b"absent", None, &proof));
+    }
+    assert_eq!(
+        get(&store, "k\x05"),
+        Some(String::from_utf8(40u64.to_be_bytes().to_vec()).unwrap())
+    );
+
+    // Disk use is bounded: about (retention + 1) versions of nodes and value history, not 40.
+    let nodes = count_ns(&store, keys::NODE);
+    let values = count_ns(&store, keys::VALUE);
+    let unpruned = Store::open_temporary().unwrap();
+    for v in 1..=40u64 {
+        let batch: Writes = (0..30u8)
+            .map(|i| (vec![b'k', i], Some(v.to_be_bytes().to_vec())))
+            .collect();
+        unpruned.prepare(v, &batch).unwrap();
+        unpruned.commit().unwrap();
+    }
+    assert!(nodes * 5 < count_ns(&unpruned, keys::NODE), "nodes {nodes}");
+    assert!(values <= 30 * 5, "values {values}");
+    assert_eq!(count_ns(&unpruned, keys::VALUE), 30 * 40);
+
+    // Restart with the same retention keeps the same view.
+    drop(store);
+    let store = Store::open(dir.path(), 3).unwrap();
+    assert!(store.get_at(b"k\x05", 37).is_err());
+    assert!(store.get_at(b"k\x05", 38).is_ok());
+}
+
+#[test]
+fn pruning_removes_deleted_keys_entirely() {
+    let store = Store::open_temporary().unwrap();
+    // open_temporary keeps everything; build one with retention over a temporary backend.
+    drop(store);
+    let store = Store::with_backend(Box::new(SledBackend::open_temporary().unwrap()), 1).unwrap();
+    commit(&store, 1, &[("a", Some("1")), ("b", Some("1"))]);
+    commit(&store, 2, &[("a", None)]);
+    for v in 3..=5 {
+        commit(&store, v, &[("b", Some(&*v.to_string()))]);
+    }
+    // Only "b" is left anywhere: one history entry, one preimage, one latest value.
+    assert_eq!(count_ns(&store, keys::PREIMAGE), 1);
+    assert!(count_ns(&store, keys::VALUE) <= 2);
+    assert_eq!(count_ns(&store, keys::LATEST), 1);
+    // A deleted-then-rewritten key keeps its preimage and proves fine.
+    commit(&store, 6, &[("b", None)]);
+    let r = commit(&store, 7, &[("b", Some("again")), ("c", Some("1"))]).root;
+    for v in 8..=10 {
+        commit(&store, v, &[("c", Some(&*v.to_string()))]);
+    }
+    let r10 = store.root_at(10).unwrap().unwrap();
+    assert_ne!(r, r10);
+    let (value, proof) = store.get_with_proof(b"b", 10).unwrap();
+    assert_eq!(value.as_deref(), Some(&b"again"[..]));
+    assert!(verify_proof(&r10, b"b", Some(b"again"), &proof));
+    let (value, proof) = store.get_with_proof(b"a", 10).unwrap();
+    assert!(value.is_none());
+    assert!(verify_proof(&r10, b"a", None, &proof));
+    assert_eq!(count_ns(&store, keys::PREIMAGE), 2);
+}
+
+#[test]
+fn reader_sees_committed_state_while_next_version_is_prepared() {
+    let store = Store::open_temporary().unwrap();
+    commit(&store, 1, &[("a", Some("1"))]);
+    let reader = store.clone();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            let last = reader.last_commit().map(|c| c.version);
+            seen.push((last, reader.get(b"a").unwrap()));
+        }
+        seen
+    });
+    for v in 2..=20u64 {
+        commit(&store, v, &[("a", Some(&*v.to_string()))]);
+    }
+    for (_, value) in handle.join().unwrap() {
+        assert!(value.is_some());
+    }
+}
+
+/// Tiny key space so batches collide, overwrite and delete each other.
+fn arb_batch() -> impl Strategy<Value = Writes> {
+    proptest::collection::btree_map(
+        proptest::collection::vec(0u8..4, 1..3),
+        proptest::option::weighted(0.7, proptest::collection::vec(any::<u8>(), 1..3)),
+        0..12,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn store_matches_btreemap_model(
+        batches in proptest::collection::vec(arb_batch(), 1..7),
+        retention in 0u64..4,
+    ) {
+        let store = Store::with_backend(Box::new(SledBackend::open_temporary().unwrap()), retention).unwrap();
+        let mut model = Model::new();
+        let mut history: Vec<(Model, [u8; 32])> = Vec::new();
+        for (i, batch) in batches.iter().enumerate() {
+            let version = i as u64 + 1;
+            for (k, v) in batch {
+                match v {
+                    Some(v) => { model.insert(k.clone(), v.clone()); }
+                    None => { model.remove(k); }
+                }
+            }
+            let root = store.prepare(version, batch).unwrap();
+            prop_assert_eq!(store.commit().unwrap().root, root);
+
+            // Latest view equals the model.
+            let all: Model = store.iter_prefix(b"", None, None).unwrap().into_iter().collect();
+            prop_assert_eq!(&all, &model);
+            for prefix in [vec![0u8], vec![1, 2], vec![3]] {
+                let got = store.iter_prefix(&prefix, None, None).unwrap();
+                let want: Vec<(Vec<u8>, Vec<u8>)> = model.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                prop_assert_eq!(got, want);
+            }
+            // The root equals that of a fresh store holding only the final contents.
+            let fresh = Store::open_temporary().unwrap();
+            let contents: Writes = model.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+            prop_assert_eq!(fresh.prepare(1, &contents).unwrap(), root);
+            if model.is_empty() {
+                prop_assert_eq!(root, EMPTY_ROOT);
+            }
+            history.push((model.clone(), root));
+        }
+
+        // Every retained version answers like its snapshot, with verifying proofs.
+        let latest = history.len() as u64;
+        for (i, (snapshot, root)) in history.iter().enumerate() {
+            let version = i as u64 + 1;
+            let retained = retention == 0 || version + retention > latest;
+            for a in 0u8..4 {
+                for key in [vec![a], vec![a, (a + 1) % 4]] {
+                    let got = store.get_at(&key, version);
+                    if !retained {
+                        let pruned = matches!(got, Err(StoreError::Pruned { .. }));
+                        prop_assert!(pruned);
+                        continue;
+                    }
+                    let want = snapshot.get(&key).cloned();
+                    prop_assert_eq!(got.unwrap(), want.clone());
+                    if snapshot.is_empty() {
+                        continue;
+                    }
+                    let (value, proof) = store.get_with_proof(&key, version).unwrap();
+                    prop_assert_eq!(&value, &want);
+                    prop_assert!(verify_proof(root, &key, value.as_deref(), &proof));
+                }
+            }
+        }
+    }
+}
+
+/// Timing for a 10,000-write block. Run with
+/// `cargo test --release -p stoa-framework store::tests::bench_commit_10k -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_commit_10k() {
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 100).unwrap();
+    for version in 1..=3u64 {
+        let batch: Writes = (0..10_000u32)
+            .map(|i| {
+                let key = format!("bank/balances/{:08}", i * 7 + version as u32).into_bytes();
+                (key, Some(vec![version as u8; 40]))
+            })
+            .collect();
+        let t0 = Instant::now();
+        store.prepare(version, &batch).unwrap();
+        let t1 = Instant::now();
+        store.commit().unwrap();
+        let t2 = Instant::now();
+        println!(
+            "version {version}: prepare {:?}, commit {:?} (10,000 writes)",
+            t1 - t0,
+            t2 - t1
+        );
+    }
+}
