@@ -17,15 +17,16 @@ impl Address {
     }
 
     pub fn from_slice(bytes: &[u8]) -> Result<Self, StoaError> {
-        let arr: [u8; 20] = bytes
-            .try_into()
-            .map_err(|_| sdk::INVALID_ADDRESS.with(format!("address must be 20 bytes, got {}", bytes.len())))?;
+        let arr: [u8; 20] = bytes.try_into().map_err(|_| {
+            sdk::INVALID_ADDRESS.with(format!("address must be 20 bytes, got {}", bytes.len()))
+        })?;
         Ok(Address(arr))
     }
 
     /// Parses a bech32 `stoa1...` address; any other prefix is an error.
     pub fn parse(s: &str) -> Result<Self, StoaError> {
-        let (hrp, data) = bech32::decode(s).map_err(|e| sdk::INVALID_ADDRESS.with(format!("{s:?}: {e}")))?;
+        let (hrp, data) =
+            bech32::decode(s).map_err(|e| sdk::INVALID_ADDRESS.with(format!("{s:?}: {e}")))?;
         if hrp.as_str() != BECH32_PREFIX {
             return Err(sdk::INVALID_ADDRESS.with(format!("{s:?}: prefix must be {BECH32_PREFIX}")));
         }

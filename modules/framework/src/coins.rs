@@ -5,7 +5,9 @@ use crate::error::{sdk, StoaError};
 use std::collections::BTreeMap;
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Coin {
     pub denom: String,
     #[serde(with = "amount_string")]
@@ -14,7 +16,10 @@ pub struct Coin {
 
 impl Coin {
     pub fn new(amount: u128, denom: impl Into<String>) -> Self {
-        Coin { denom: denom.into(), amount }
+        Coin {
+            denom: denom.into(),
+            amount,
+        }
     }
 
     /// Parses `123ustor`.
@@ -25,9 +30,14 @@ impl Coin {
         if num.is_empty() {
             return Err(sdk::INVALID_COINS.with(format!("{s:?}: missing amount")));
         }
-        let amount = num.parse::<u128>().map_err(|e| sdk::INVALID_COINS.with(format!("{s:?}: {e}")))?;
+        let amount = num
+            .parse::<u128>()
+            .map_err(|e| sdk::INVALID_COINS.with(format!("{s:?}: {e}")))?;
         validate_denom(denom)?;
-        Ok(Coin { denom: denom.to_string(), amount })
+        Ok(Coin {
+            denom: denom.to_string(),
+            amount,
+        })
     }
 
     /// From the Cosmos SDK proto form (amount as a decimal string).
@@ -36,7 +46,10 @@ impl Coin {
         let amount = amount
             .parse::<u128>()
             .map_err(|e| sdk::INVALID_COINS.with(format!("amount {amount:?} of {denom}: {e}")))?;
-        Ok(Coin { denom: denom.to_string(), amount })
+        Ok(Coin {
+            denom: denom.to_string(),
+            amount,
+        })
     }
 }
 
@@ -51,7 +64,9 @@ pub fn validate_denom(denom: &str) -> Result<(), StoaError> {
     let bytes = denom.as_bytes();
     let ok = (3..=128).contains(&bytes.len())
         && bytes[0].is_ascii_alphabetic()
-        && bytes[1..].iter().all(|b| b.is_ascii_alphanumeric() || b"/:._-".contains(b));
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"/:._-".contains(b));
     if ok {
         Ok(())
     } else {
@@ -89,7 +104,11 @@ impl Coins {
         if s.trim().is_empty() {
             return Ok(Coins::new());
         }
-        Self::from_list(s.split(',').map(Coin::parse).collect::<Result<Vec<_>, _>>()?)
+        Self::from_list(
+            s.split(',')
+                .map(Coin::parse)
+                .collect::<Result<Vec<_>, _>>()?,
+        )
     }
 
     pub fn amount_of(&self, denom: &str) -> u128 {
@@ -105,7 +124,10 @@ impl Coins {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Coin> + '_ {
-        self.0.iter().map(|(d, a)| Coin { denom: d.clone(), amount: *a })
+        self.0.iter().map(|(d, a)| Coin {
+            denom: d.clone(),
+            amount: *a,
+        })
     }
 
     pub fn denoms(&self) -> impl Iterator<Item = &str> {
@@ -116,7 +138,9 @@ impl Coins {
         let mut out = self.0.clone();
         for (d, a) in &other.0 {
             let slot = out.entry(d.clone()).or_insert(0);
-            *slot = slot.checked_add(*a).ok_or_else(|| sdk::OVERFLOW.with(format!("adding {a}{d}")))?;
+            *slot = slot
+                .checked_add(*a)
+                .ok_or_else(|| sdk::OVERFLOW.with(format!("adding {a}{d}")))?;
         }
         Ok(Coins(out))
     }
@@ -126,9 +150,9 @@ impl Coins {
         let mut out = self.0.clone();
         for (d, a) in &other.0 {
             let have = out.get(d).copied().unwrap_or(0);
-            let left = have
-                .checked_sub(*a)
-                .ok_or_else(|| sdk::INSUFFICIENT_FUNDS.with(format!("{have}{d} is smaller than {a}{d}")))?;
+            let left = have.checked_sub(*a).ok_or_else(|| {
+                sdk::INSUFFICIENT_FUNDS.with(format!("{have}{d} is smaller than {a}{d}"))
+            })?;
             if left == 0 {
                 out.remove(d);
             } else {

@@ -5,7 +5,7 @@
 use crate::error::{sdk, StoaError};
 use crate::events::Event;
 use crate::gas::{GasConfig, GasMeter};
-use crate::state::State;
+use crate::state::{Pairs, State};
 use crate::state_key;
 use sha2::{Digest, Sha256};
 
@@ -45,7 +45,14 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(state: &'a mut State, block: BlockInfo, mode: ExecMode, gas: GasMeter) -> Self {
-        Ctx { state, block, mode, gas, gas_config: GasConfig::default(), events: Vec::new() }
+        Ctx {
+            state,
+            block,
+            mode,
+            gas,
+            gas_config: GasConfig::default(),
+            events: Vec::new(),
+        }
     }
 
     /// A context with no gas limit, for block hooks, genesis and queries.
@@ -93,10 +100,14 @@ impl<'a> Ctx<'a> {
     // ---- metered state access -------------------------------------------------------------
 
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StoaError> {
-        self.gas.consume(self.gas_config.read_cost_flat, "ReadFlat")?;
+        self.gas
+            .consume(self.gas_config.read_cost_flat, "ReadFlat")?;
         let v = self.state.get(key)?;
         let len = v.as_ref().map_or(0, |v| v.len()) as u64;
-        self.gas.consume(self.gas_config.read_cost_per_byte.saturating_mul(len), "ReadPerByte")?;
+        self.gas.consume(
+            self.gas_config.read_cost_per_byte.saturating_mul(len),
+            "ReadPerByte",
+        )?;
         Ok(v)
     }
 
@@ -106,9 +117,13 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StoaError> {
-        self.gas.consume(self.gas_config.write_cost_flat, "WriteFlat")?;
+        self.gas
+            .consume(self.gas_config.write_cost_flat, "WriteFlat")?;
         let len = (key.len() + value.len()) as u64;
-        self.gas.consume(self.gas_config.write_cost_per_byte.saturating_mul(len), "WritePerByte")?;
+        self.gas.consume(
+            self.gas_config.write_cost_per_byte.saturating_mul(len),
+            "WritePerByte",
+        )?;
         self.state.set(key, value);
         Ok(())
     }
@@ -120,18 +135,25 @@ impl<'a> Ctx<'a> {
     }
 
     /// Every live pair under `prefix`, ascending by key; each pair costs iteration gas.
-    pub fn iter_prefix(&mut self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoaError> {
+    pub fn iter_prefix(&mut self, prefix: &[u8]) -> Result<Pairs, StoaError> {
         let pairs = self.state.iter_prefix(prefix)?;
         for (k, v) in &pairs {
-            self.gas.consume(self.gas_config.iter_next_cost_flat, "IterNextFlat")?;
+            self.gas
+                .consume(self.gas_config.iter_next_cost_flat, "IterNextFlat")?;
             let len = (k.len() + v.len()) as u64;
-            self.gas.consume(self.gas_config.read_cost_per_byte.saturating_mul(len), "ValuePerByte")?;
+            self.gas.consume(
+                self.gas_config.read_cost_per_byte.saturating_mul(len),
+                "ValuePerByte",
+            )?;
         }
         Ok(pairs)
     }
 
     /// Runs `f` in a branch of the state: its writes and events stay only if it returns `Ok`.
-    pub fn branch<T>(&mut self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T, StoaError>) -> Result<T, StoaError> {
+    pub fn branch<T>(
+        &mut self,
+        f: impl FnOnce(&mut Ctx<'_>) -> Result<T, StoaError>,
+    ) -> Result<T, StoaError> {
         self.state.branch();
         let events_before = self.events.len();
         let out = f(self);
@@ -170,7 +192,11 @@ impl<'a> Ctx<'a> {
 
     /// Randomness every node agrees on: `sha256(domain || height || block_hash(height))`.
     /// `None` when that block's hash is not (or no longer) known.
-    pub fn randomness(&mut self, domain: &[u8], height: u64) -> Result<Option<[u8; 32]>, StoaError> {
+    pub fn randomness(
+        &mut self,
+        domain: &[u8],
+        height: u64,
+    ) -> Result<Option<[u8; 32]>, StoaError> {
         let Some(hash) = self.block_hash_at(height)? else {
             return Ok(None);
         };

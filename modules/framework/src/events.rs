@@ -16,16 +16,26 @@ pub struct Event {
 
 impl Event {
     pub fn new(kind: impl Into<String>) -> Self {
-        Event { kind: kind.into(), attributes: Vec::new() }
+        Event {
+            kind: kind.into(),
+            attributes: Vec::new(),
+        }
     }
 
     /// Adds an indexed attribute.
     pub fn attr(mut self, key: impl Into<String>, value: impl ToString) -> Self {
-        self.attributes.push(EventAttribute { key: key.into(), value: value.to_string(), index: true });
+        self.attributes.push(EventAttribute {
+            key: key.into(),
+            value: value.to_string(),
+            index: true,
+        });
         self
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attributes.iter().find(|a| a.key == key).map(|a| a.value.as_str())
+        self.attributes
+            .iter()
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
     }
 }

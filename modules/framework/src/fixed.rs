@@ -25,7 +25,12 @@ pub fn mul_div_ceil(a: u128, b: u128, c: u128) -> Option<u128> {
     }
     let p = U256::from(a) * U256::from(b);
     let c = U256::from(c);
-    let q = p / c + if p % c == U256::ZERO { U256::ZERO } else { U256::ONE };
+    let q = p / c
+        + if p % c == U256::ZERO {
+            U256::ZERO
+        } else {
+            U256::ONE
+        };
     u128::try_from(q).ok()
 }
 
@@ -70,16 +75,26 @@ impl FromStr for Dec {
     fn from_str(s: &str) -> Result<Dec, StoaError> {
         let bad = || sdk::INVALID_REQUEST.with(format!("invalid decimal {s:?}"));
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-        if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(bad());
         }
         if frac.len() > Self::PRECISION as usize || (s.contains('.') && frac.is_empty()) {
             return Err(bad());
         }
         let int: u128 = int.parse().map_err(|_| bad())?;
-        let mut frac_val: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let mut frac_val: u128 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
         frac_val *= 10u128.pow(Self::PRECISION - frac.len() as u32);
-        int.checked_mul(Self::ONE.0).and_then(|v| v.checked_add(frac_val)).map(Dec).ok_or_else(bad)
+        int.checked_mul(Self::ONE.0)
+            .and_then(|v| v.checked_add(frac_val))
+            .map(Dec)
+            .ok_or_else(bad)
     }
 }
 
@@ -126,7 +141,10 @@ mod tests {
 
     #[test]
     fn mul_div_is_exact_past_u128_products() {
-        assert_eq!(mul_div_floor(u128::MAX, u128::MAX, u128::MAX), Some(u128::MAX));
+        assert_eq!(
+            mul_div_floor(u128::MAX, u128::MAX, u128::MAX),
+            Some(u128::MAX)
+        );
         assert_eq!(mul_div_ceil(10, 1, 3), Some(4));
         assert_eq!(mul_div_floor(1, 1, 0), None);
         assert_eq!(mul_div_floor(u128::MAX, 2, 1), None);

@@ -45,7 +45,10 @@ impl GasMeter {
 
     /// For block hooks and queries, which Cosmos SDK runs without a limit.
     pub fn infinite() -> Self {
-        GasMeter { limit: u64::MAX, consumed: 0 }
+        GasMeter {
+            limit: u64::MAX,
+            consumed: 0,
+        }
     }
 
     pub fn limit(&self) -> u64 {

@@ -5,7 +5,8 @@ use crate::address::Address;
 use crate::ctx::Ctx;
 use crate::error::StoaError;
 
-pub use prost_types::Any;
+/// The protobuf `Any` that cosmos-sdk-proto and tendermint-proto use, so messages pass through unchanged.
+pub use cosmrs::Any;
 
 /// A module account a module needs, and whether the module may mint into or burn from it.
 /// The app hands every module's list to the bank at genesis.
@@ -31,7 +32,8 @@ pub trait Module: Send + Sync {
     /// Validates the genesis section without state, so `stoad` can check a file before a start.
     fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), StoaError>;
 
-    fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<(), StoaError>;
+    fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value)
+        -> Result<(), StoaError>;
 
     fn export_genesis(&self, ctx: &mut Ctx<'_>) -> Result<serde_json::Value, StoaError>;
 

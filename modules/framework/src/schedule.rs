@@ -20,7 +20,7 @@ pub fn due(ctx: &mut Ctx<'_>, module: &str, name: &str, every: Every) -> Result<
     let key = state_key::schedule_mark(module, name);
     let now = ctx.block_time();
     let is_due = match every {
-        Every::Blocks(n) => n > 0 && ctx.height() % n == 0,
+        Every::Blocks(n) => n > 0 && ctx.height().is_multiple_of(n),
         Every::Seconds(s) => match ctx.state_mut().get(&key)? {
             Some(raw) if raw.len() >= 8 => {
                 let mut b = [0u8; 8];

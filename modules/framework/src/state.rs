@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 /// Writes of one layer: `None` is a delete.
 pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// Live (key, value) pairs, ascending by key.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 pub struct State {
     store: Store,
     /// Reads come from this committed version instead of the latest (historical queries).
@@ -19,13 +22,21 @@ pub struct State {
 
 impl State {
     pub fn new(store: Store) -> Self {
-        State { store, read_version: None, layers: vec![WriteSet::new()] }
+        State {
+            store,
+            read_version: None,
+            layers: vec![WriteSet::new()],
+        }
     }
 
     /// A read-only view of an older committed version: point reads only (listings need the
     /// latest version, whose keys are indexed).
     pub fn at_version(store: Store, version: u64) -> Self {
-        State { store, read_version: Some(version), layers: vec![WriteSet::new()] }
+        State {
+            store,
+            read_version: Some(version),
+            layers: vec![WriteSet::new()],
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -55,9 +66,11 @@ impl State {
 
     /// Every live (key, value) under `prefix`, ascending: the committed pairs overlaid with the
     /// writes of every layer.
-    pub fn iter_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoaError> {
+    pub fn iter_prefix(&self, prefix: &[u8]) -> Result<Pairs, StoaError> {
         if let Some(v) = self.read_version {
-            return Err(sdk::NOT_SUPPORTED.with(format!("listing at historical height {v}; query the latest height")));
+            return Err(sdk::NOT_SUPPORTED.with(format!(
+                "listing at historical height {v}; query the latest height"
+            )));
         }
         let committed = self
             .store
@@ -73,7 +86,10 @@ impl State {
                 merged.insert(k.clone(), v.clone());
             }
         }
-        Ok(merged.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
+        Ok(merged
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect())
     }
 
     /// Opens a branch: writes from now on can be dropped as one.
