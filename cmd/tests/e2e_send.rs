@@ -143,20 +143,103 @@ fn send_and_see_balances_everywhere() {
         "proved balance: {proved}"
     );
     // ...and checked here against the app_hash of a CometBFT header
-    proof::check_balance_proof(&net, &bob, "ustor", 20_000 + 12_345 - 345 - FEE);
+    proof::check_balance_proof(&net, &bob, "ustor", Some(20_000 + 12_345 - 345 - FEE));
+    proof::check_balance_proof(&net, &carol, "uusdc", Some(777));
+    proof::check_balance_proof(&net, &bob, "uusdc", None);
 
     // the chain keeps going
     let h = net.height().unwrap();
     net.wait_height(h + 2, Duration::from_secs(20));
 }
 
+#[cfg(not(feature = "app"))]
+mod proof {
+    pub fn check_balance_proof(_: &super::Net, _: &str, _: &str, _: Option<u128>) {
+        panic!("stoa-cmd was built without its `app` feature: stoa_app::proof is not available");
+    }
+}
+
+#[cfg(feature = "app")]
 mod proof {
     use super::*;
+    use base64::Engine;
+    use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
 
-    /// abci_query through CometBFT RPC with prove=true; verify the returned proof with
-    /// stoa_app::proof::verify_abci_proof against the app_hash CometBFT committed for that height.
-    pub fn check_balance_proof(net: &Net, addr: &str, denom: &str, want: u128) {
-        let _ = (net, addr, denom, want);
-        // filled in once the app's store paths land (see report)
+    fn b64(v: &serde_json::Value) -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap_or(""))
+            .expect("base64 in abci_query response")
+    }
+
+    /// The bank's store key of a balance: `bank/bal/` + raw 20-byte address + denom
+    /// (modules/bank/src/state_key.rs).
+    pub fn balance_key(addr: &str, denom: &str) -> Vec<u8> {
+        let id: cosmrs::AccountId = addr.parse().expect("bech32 address");
+        [b"bank/bal/".as_slice(), &id.to_bytes(), denom.as_bytes()].concat()
+    }
+
+    /// abci_query `/store/bank/key` through CometBFT RPC with prove=true; verify the proof with
+    /// stoa_app::proof::verify_abci_proof against the app_hash CometBFT committed for that
+    /// height (in the header of the next block). `want` None: prove the balance is absent.
+    pub fn check_balance_proof(net: &Net, addr: &str, denom: &str, want: Option<u128>) {
+        let key = balance_key(addr, denom);
+        let path = format!(
+            "/abci_query?path={}&data=0x{}&prove=true",
+            urlencode("\"/store/bank/key\""),
+            hex::encode(&key)
+        );
+        let res = net.rpc(&path).expect("abci_query");
+        let resp = &res["response"];
+        assert_eq!(
+            resp["code"].as_u64().unwrap_or(0),
+            0,
+            "abci_query failed: {resp}"
+        );
+        let height: u64 = resp["height"]
+            .as_str()
+            .and_then(|h| h.parse().ok())
+            .expect("response height");
+        let value = b64(&resp["value"]);
+        match want {
+            Some(amount) => assert_eq!(
+                value,
+                amount.to_be_bytes().to_vec(),
+                "proved value = u128 BE {amount}"
+            ),
+            None => assert!(value.is_empty(), "absent balance has an empty value"),
+        }
+        let ops: Vec<ProofOp> = resp["proofOps"]["ops"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no proofOps in {resp}"))
+            .iter()
+            .map(|op| ProofOp {
+                r#type: op["type"].as_str().unwrap_or("").to_string(),
+                key: b64(&op["key"]),
+                data: b64(&op["data"]),
+            })
+            .collect();
+        let proof = ProofOps { ops };
+        // the app hash of version `height` is in block height+1's header
+        net.wait_height(height + 1, Duration::from_secs(20));
+        let app_hash = hex::decode(net.block_app_hash(height + 1)).expect("hex app hash");
+        let v = want.map(|a| a.to_be_bytes().to_vec());
+        assert!(
+            stoa_app::proof::verify_abci_proof(&app_hash, &key, v.as_deref(), &proof),
+            "proof of {addr}/{denom} at height {height} does not verify against header {} app_hash",
+            height + 1
+        );
+        // and it must not verify a different value, or against another block's app hash
+        let wrong = 1u128.to_be_bytes().to_vec();
+        assert!(
+            !stoa_app::proof::verify_abci_proof(&app_hash, &key, Some(&wrong), &proof),
+            "proof also verifies a wrong value"
+        );
+        let other = hex::decode(net.block_app_hash(1)).expect("hex app hash");
+        if other != app_hash {
+            assert!(
+                !stoa_app::proof::verify_abci_proof(&other, &key, v.as_deref(), &proof),
+                "proof verifies against an unrelated app hash"
+            );
+        }
     }
 }
