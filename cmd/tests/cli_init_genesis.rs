@@ -222,6 +222,8 @@ fn add_account_errors_are_clear() {
         &["genesis", "add-account", &reserve(), "1ustor"],
     )
     .assert_err("reserve module account itself");
+    stoad(home.path(), &["genesis", "add-account", &addr, "5ufoo"])
+        .assert_err("denom \"ufoo\" is not a bank denom");
     // Nothing was written by the failed attempts.
     let g = genesis(home.path());
     assert_eq!(balance(&g, &addr, "ustor"), 0);

@@ -83,6 +83,28 @@ fn read_balances(bank: &Map<String, Value>) -> Result<Vec<(String, Coins)>> {
     Ok(out)
 }
 
+/// The denoms `app_state.bank.params.denoms` lists (None when the section has no list).
+fn known_denoms(bank: &Map<String, Value>) -> Option<Vec<String>> {
+    let denoms = bank.get("params")?.get("denoms")?.as_array()?;
+    Some(
+        denoms
+            .iter()
+            .filter_map(|d| d.get("denom")?.as_str().map(str::to_string))
+            .collect(),
+    )
+}
+
+fn check_denoms_known(bank: &Map<String, Value>, coins: &Coins, whose: &str) -> Result<()> {
+    if let Some(known) = known_denoms(bank) {
+        for d in coins.denoms() {
+            if !known.iter().any(|k| k == d) {
+                bail!("{whose}: denom {d:?} is not a bank denom (app_state.bank.params.denoms lists {})", known.join(", "));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn bank_section(genesis: &mut Value) -> Result<&mut Map<String, Value>> {
     genesis
         .get_mut("app_state")
@@ -103,6 +125,7 @@ fn add_account(ctx: &Ctx, address_or_key: &str, coins: &str) -> Result<()> {
     }
     let mut genesis = home::read_genesis(&ctx.home)?;
     let bank = bank_section(&mut genesis)?;
+    check_denoms_known(bank, &coins, "add-account")?;
     let mut balances = read_balances(bank)?;
     let reserve_str = reserve.to_string();
     let addr_str = address.to_string();
@@ -235,6 +258,7 @@ fn validate(ctx: &Ctx) -> Result<()> {
 
     let mut supply = Coins::new();
     for (a, c) in &balances {
+        check_denoms_known(&bank, c, &format!("balance of {a}"))?;
         supply = supply
             .checked_add(c)
             .map_err(|e| anyhow!("supply overflows adding the balance of {a}: {}", e.log))?;

@@ -261,13 +261,15 @@ async fn proven_balance(ctx: &Ctx, node: &str, address: &Address, denom: &str) -
     let height = resp.height.value();
     let header = wait_for_header(&rpc, node, height + 1, Duration::from_secs(30)).await?;
     let app_hash = header.app_hash.as_bytes().to_vec();
-    if !app_glue::verify_abci_proof(&app_hash, &key, &resp.value, proof)? {
+    // The bank deletes zero balances, so an empty value is a proof of absence (amount 0).
+    let value = (!resp.value.is_empty()).then_some(resp.value.as_slice());
+    if !app_glue::verify_abci_proof(&app_hash, &key, value, proof)? {
         bail!(
             "proof verification FAILED for the {denom} balance of {address} at height {height} (app hash {})",
             hex::encode_upper(&app_hash)
         );
     }
-    let amount = app_glue::decode_balance_value(&resp.value)?;
+    let amount = app_glue::decode_balance_value(value)?;
     let coins = vec![ProtoCoin {
         denom: denom.to_string(),
         amount: amount.to_string(),
