@@ -1,0 +1,109 @@
+//! The node's own configuration, `config/app.toml` in the home directory (see docs/CONTRACTS.md):
+//! listen addresses, the CometBFT RPC address, node-local minimum gas prices, state retention.
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use stoa_framework::fixed::Dec;
+use stoa_framework::validate_denom;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppConfig {
+    /// Where CometBFT's `proxy_app` connects (ABCI socket protocol).
+    pub abci_addr: String,
+    /// The gRPC query and tx service.
+    pub grpc_addr: String,
+    /// CometBFT's RPC, used by gRPC `BroadcastTx` and `GetTx`.
+    pub rpc_addr: String,
+    /// Node-local minimum gas prices, applied in CheckTx only: `0.001ustor,0.0001uusdc`.
+    pub minimum_gas_prices: String,
+    /// State versions kept (0 = all).
+    pub retention: u64,
+    /// Run every module's invariants after every block (slow; for devnets and tests).
+    pub check_invariants: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            abci_addr: "127.0.0.1:26658".into(),
+            grpc_addr: "127.0.0.1:9090".into(),
+            rpc_addr: "http://127.0.0.1:26657".into(),
+            minimum_gas_prices: "0.001ustor,0.001ucomp,0.0001uusdc,0.001umind".into(),
+            retention: 1000,
+            check_invariants: false,
+        }
+    }
+}
+
+impl AppConfig {
+    pub fn path(home: &Path) -> PathBuf {
+        home.join("config").join("app.toml")
+    }
+
+    /// Reads `home/config/app.toml`; missing keys take their defaults.
+    pub fn load(home: &Path) -> anyhow::Result<AppConfig> {
+        let path = Self::path(home);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let config: AppConfig =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        parse_gas_prices(&config.minimum_gas_prices)
+            .map_err(|e| anyhow::anyhow!("{}: minimum_gas_prices: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// Writes `home/config/app.toml`, creating `home/config` if needed.
+    pub fn write(&self, home: &Path) -> anyhow::Result<()> {
+        let path = Self::path(home);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let text = toml::to_string(self)?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+
+    /// The parsed node-local minimum gas prices.
+    pub fn min_gas_prices(&self) -> anyhow::Result<Vec<(String, Dec)>> {
+        parse_gas_prices(&self.minimum_gas_prices)
+            .map_err(|e| anyhow::anyhow!("minimum_gas_prices: {e}"))
+    }
+}
+
+/// Parses Cosmos SDK's DecCoins notation `0.001ustor,0.0001uusdc` (an empty string is none).
+pub fn parse_gas_prices(s: &str) -> Result<Vec<(String, Dec)>, String> {
+    let mut out: Vec<(String, Dec)> = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let split = part
+            .find(|c: char| c.is_ascii_alphabetic())
+            .ok_or_else(|| format!("{part:?}: no denom"))?;
+        let (num, denom) = part.split_at(split);
+        let price: Dec = num.parse().map_err(|e| format!("{part:?}: {e}"))?;
+        validate_denom(denom).map_err(|e| e.log)?;
+        if out.iter().any(|(d, _)| d == denom) {
+            return Err(format!("duplicate denom {denom}"));
+        }
+        out.push((denom.to_string(), price));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_prices() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = AppConfig::default();
+        c.write(dir.path()).unwrap();
+        assert_eq!(AppConfig::load(dir.path()).unwrap(), c);
+        let p = c.min_gas_prices().unwrap();
+        assert_eq!(p[0].0, "ustor");
+        assert_eq!(p[0].1.to_string(), "0.001");
+        assert!(parse_gas_prices("1.x").is_err());
+        assert!(parse_gas_prices("").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,52 @@
+//! `stoad start`: opens the state store in the home directory, builds the app, and serves ABCI
+//! to CometBFT and gRPC to clients until the process is killed.
+
+use std::path::Path;
+
+use anyhow::Context;
+use stoa_framework::Store;
+
+use crate::app::{AppOptions, StoaApp};
+use crate::config::AppConfig;
+
+/// Where the state store lives under the home directory.
+pub fn store_path(home: &Path) -> std::path::PathBuf {
+    home.join("data").join("stoa")
+}
+
+/// Builds the app over the on-disk store of `home`.
+pub fn open_app(home: &Path, config: &AppConfig) -> anyhow::Result<StoaApp> {
+    let path = store_path(home);
+    std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+    let store = Store::open(&path, config.retention)
+        .with_context(|| format!("opening the state store at {}", path.display()))?;
+    let opts = AppOptions {
+        min_gas_prices: config.min_gas_prices()?,
+        check_invariants: config.check_invariants,
+    };
+    Ok(StoaApp::new(store, opts))
+}
+
+/// Serves ABCI on `config.abci_addr` and gRPC on `config.grpc_addr`; blocks.
+pub fn start(home: &Path, config: AppConfig) -> anyhow::Result<()> {
+    let app = open_app(home, &config)?;
+    let (height, app_hash) = app.last_commit();
+    tracing::info!(height, app_hash = %hex::encode_upper(&app_hash), home = %home.display(), "state store opened");
+
+    let grpc_app = app.clone();
+    let grpc_config = config.clone();
+    std::thread::Builder::new()
+        .name("grpc".into())
+        .spawn(move || {
+            if let Err(e) = crate::grpc::serve_blocking(grpc_app, &grpc_config) {
+                tracing::error!("gRPC server stopped: {e:#}");
+            }
+        })?;
+
+    let server = tendermint_abci::ServerBuilder::default()
+        .bind(config.abci_addr.as_str(), app)
+        .with_context(|| format!("binding the ABCI server to {}", config.abci_addr))?;
+    tracing::info!(abci = %config.abci_addr, grpc = %config.grpc_addr, "stoad serving");
+    server.listen().context("ABCI server")?;
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! Decoding a Cosmos SDK `TxRaw` into what the ante and the messages need, with every stateless
+//! check Cosmos SDK does in its decoder and `ValidateBasic`. The raw `body_bytes` and
+//! `auth_info_bytes` are kept: the sign doc is rebuilt from them, never from a re-encoding.
+
+use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, SignDoc, TxBody, TxRaw};
+use prost::Message;
+use sha2::{Digest, Sha256};
+use stoa_bank::PubKey;
+use stoa_framework::{sdk, Address, Any, Coin, Coins, StoaResult};
+
+use crate::modules::Router;
+
+/// One signer of a tx: the key it carries (only needed on an account's first tx) and the
+/// sequence it signed.
+#[derive(Clone, Debug)]
+pub struct SignerData {
+    pub address: Address,
+    pub pub_key: Option<PubKey>,
+    pub sequence: u64,
+    pub signature: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DecodedTx {
+    /// sha256 of the raw bytes: CometBFT's tx hash.
+    pub hash: [u8; 32],
+    pub size: usize,
+    pub body_bytes: Vec<u8>,
+    pub auth_info_bytes: Vec<u8>,
+    pub msgs: Vec<Any>,
+    /// The first signer of each message (the `sender` of its `message` event).
+    pub msg_senders: Vec<Address>,
+    pub memo: String,
+    pub timeout_height: u64,
+    /// The distinct signers of all messages, in order of first appearance; the first pays.
+    pub signers: Vec<SignerData>,
+    pub fee: Coins,
+    pub gas_limit: u64,
+}
+
+impl DecodedTx {
+    pub fn fee_payer(&self) -> Address {
+        // `decode_tx` guarantees at least one signer.
+        self.signers
+            .first()
+            .map(|s| s.address)
+            .unwrap_or(Address([0; 20]))
+    }
+
+    /// The SIGN_MODE_DIRECT bytes for a signer with this account number.
+    pub fn sign_bytes(&self, chain_id: &str, account_number: u64) -> Vec<u8> {
+        SignDoc {
+            body_bytes: self.body_bytes.clone(),
+            auth_info_bytes: self.auth_info_bytes.clone(),
+            chain_id: chain_id.to_string(),
+            account_number,
+        }
+        .encode_to_vec()
+    }
+}
+
+pub fn tx_hash(raw: &[u8]) -> [u8; 32] {
+    Sha256::digest(raw).into()
+}
+
+fn to_any(a: &tendermint_proto::google::protobuf::Any) -> Any {
+    Any {
+        type_url: a.type_url.clone(),
+        value: a.value.clone(),
+    }
+}
+
+/// Decodes and checks a tx without state. Never panics, whatever the bytes.
+pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
+    let tx_raw =
+        TxRaw::decode(raw).map_err(|e| sdk::TX_DECODE.with(format!("decoding TxRaw: {e}")))?;
+    let body = TxBody::decode(tx_raw.body_bytes.as_slice())
+        .map_err(|e| sdk::TX_DECODE.with(format!("decoding TxBody: {e}")))?;
+    let auth_info = AuthInfo::decode(tx_raw.auth_info_bytes.as_slice())
+        .map_err(|e| sdk::TX_DECODE.with(format!("decoding AuthInfo: {e}")))?;
+
+    if !body.extension_options.is_empty() {
+        return Err(sdk::UNKNOWN_EXTENSION_OPTIONS.with("this chain accepts no extension options"));
+    }
+    if body.messages.is_empty() {
+        return Err(sdk::INVALID_REQUEST.with("must contain at least one message"));
+    }
+    #[allow(deprecated)]
+    if auth_info.tip.is_some() {
+        return Err(sdk::NOT_SUPPORTED.with("tips are not supported"));
+    }
+
+    // Messages: a known type, stateless checks by the module, and their signers.
+    let msgs: Vec<Any> = body.messages.iter().map(to_any).collect();
+    let mut signers: Vec<Address> = Vec::new();
+    let mut msg_senders = Vec::with_capacity(msgs.len());
+    for msg in &msgs {
+        let module = router
+            .for_msg(&msg.type_url)
+            .map_err(|e| sdk::TX_DECODE.with(e.log))?;
+        let msg_signers = module.msg_signers(msg)?;
+        let first = *msg_signers.first().ok_or_else(|| {
+            sdk::INVALID_REQUEST.with(format!("message {} has no signer", msg.type_url))
+        })?;
+        msg_senders.push(first);
+        for s in msg_signers {
+            if !signers.contains(&s) {
+                signers.push(s);
+            }
+        }
+    }
+
+    // Signers: one signer info and one signature per distinct signer, SIGN_MODE_DIRECT only.
+    if auth_info.signer_infos.len() != signers.len() {
+        return Err(sdk::UNAUTHORIZED.with(format!(
+            "wrong number of signers; expected {}, got {}",
+            signers.len(),
+            auth_info.signer_infos.len()
+        )));
+    }
+    if tx_raw.signatures.len() != signers.len() {
+        return Err(sdk::UNAUTHORIZED.with(format!(
+            "invalid number of signatures; expected: {}, got {}",
+            signers.len(),
+            tx_raw.signatures.len()
+        )));
+    }
+    let mut signer_data = Vec::with_capacity(signers.len());
+    for (i, ((address, info), signature)) in signers
+        .iter()
+        .zip(&auth_info.signer_infos)
+        .zip(&tx_raw.signatures)
+        .enumerate()
+    {
+        match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
+            Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32 => {}
+            Some(mode_info::Sum::Single(s)) => {
+                let name = SignMode::try_from(s.mode)
+                    .map(|m| m.as_str_name())
+                    .unwrap_or("unknown");
+                return Err(sdk::NOT_SUPPORTED.with(format!(
+                    "signer {i}: sign mode {name} is not supported; use SIGN_MODE_DIRECT"
+                )));
+            }
+            Some(mode_info::Sum::Multi(_)) => {
+                return Err(
+                    sdk::NOT_SUPPORTED.with(format!("signer {i}: multisig is not supported"))
+                );
+            }
+            None => return Err(sdk::INVALID_REQUEST.with(format!("signer {i}: missing mode_info"))),
+        }
+        let pub_key = match &info.public_key {
+            Some(pk) => Some(PubKey::from_any(&to_any(pk))?),
+            None => None,
+        };
+        signer_data.push(SignerData {
+            address: *address,
+            pub_key,
+            sequence: info.sequence,
+            signature: signature.clone(),
+        });
+    }
+
+    // Fee: valid coins, paid by the first signer; no fee grants.
+    let fee = auth_info.fee.unwrap_or_default();
+    if !fee.granter.is_empty() {
+        return Err(sdk::NOT_SUPPORTED.with("fee grants are not supported"));
+    }
+    if !fee.payer.is_empty() {
+        let payer = Address::parse(&fee.payer)?;
+        if Some(&payer) != signers.first() {
+            return Err(sdk::NOT_SUPPORTED.with("the fee payer must be the first signer"));
+        }
+    }
+    let fee_coins = fee
+        .amount
+        .iter()
+        .map(|c| Coin::from_proto(&c.denom, &c.amount))
+        .collect::<StoaResult<Vec<Coin>>>()?;
+    let fee_coins = Coins::from_list(fee_coins)?;
+
+    Ok(DecodedTx {
+        hash: tx_hash(raw),
+        size: raw.len(),
+        body_bytes: tx_raw.body_bytes,
+        auth_info_bytes: tx_raw.auth_info_bytes,
+        msgs,
+        msg_senders,
+        memo: body.memo,
+        timeout_height: body.timeout_height,
+        signers: signer_data,
+        fee: fee_coins,
+        gas_limit: fee.gas_limit,
+    })
+}

@@ -1,0 +1,52 @@
+//! Events in CometBFT's shape: framework events to ABCI events (attributes marked indexed, so
+//! CometBFT's kv indexer serves `tx_search "transfer.recipient='stoa1...'"`), and the
+//! `msg_index` attribute Cosmos SDK puts on every event of a message.
+
+use stoa_framework::{Ctx, Event, EventAttribute};
+use tendermint_proto::v0_38::abci;
+
+/// Adds `msg_index` to every event emitted since `first` (the events of message `index`).
+pub fn tag_msg_index(ctx: &mut Ctx<'_>, first: usize, index: usize) {
+    let mut events = ctx.take_events();
+    for e in events.iter_mut().skip(first) {
+        e.attributes.push(EventAttribute {
+            key: "msg_index".into(),
+            value: index.to_string(),
+            index: true,
+        });
+    }
+    for e in events {
+        ctx.emit(e);
+    }
+}
+
+pub fn to_abci(e: &Event) -> abci::Event {
+    abci::Event {
+        r#type: e.kind.clone(),
+        attributes: e
+            .attributes
+            .iter()
+            .map(|a| abci::EventAttribute {
+                key: a.key.clone(),
+                value: a.value.clone(),
+                index: a.index,
+            })
+            .collect(),
+    }
+}
+
+pub fn to_abci_all(events: &[Event]) -> Vec<abci::Event> {
+    events.iter().map(to_abci).collect()
+}
+
+/// Block events carry the phase they came from, as Cosmos SDK marks them.
+pub fn with_mode(mut events: Vec<Event>, mode: &str) -> Vec<Event> {
+    for e in &mut events {
+        e.attributes.push(EventAttribute {
+            key: "mode".into(),
+            value: mode.into(),
+            index: true,
+        });
+    }
+    events
+}

@@ -1,0 +1,168 @@
+//! The tx pipeline: decode, ante, then the messages in a branch of the state that is dropped if
+//! any message fails (the ante's fee and sequence bump stay), with Cosmos-style events.
+
+pub mod ante;
+pub mod decode;
+pub mod events;
+pub mod params;
+pub mod signature;
+
+use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
+use prost::Message;
+use stoa_bank::PubKey;
+use stoa_framework::fixed::Dec;
+use stoa_framework::{Any, BlockInfo, Ctx, Event, ExecMode, GasMeter, State, StoaError};
+
+use crate::modules::Router;
+pub use decode::{decode_tx, DecodedTx};
+pub use params::TxParams;
+
+/// The bank's module account that collects fees.
+pub const FEE_COLLECTOR: &str = "fee_collector";
+
+/// What the ante should assume about a signature verified ahead of execution: valid for this
+/// key and account number (the inputs of the sign bytes besides the tx itself).
+#[derive(Clone, Debug)]
+pub struct SigVerdict {
+    pub pub_key: PubKey,
+    pub account_number: u64,
+    pub ok: bool,
+}
+
+/// What a tx runs with besides the state.
+pub struct TxEnv<'a> {
+    pub router: &'a Router,
+    pub params: &'a TxParams,
+    pub chain_id: &'a str,
+    /// The node's own minimum gas prices (CheckTx only; empty elsewhere).
+    pub node_min_gas_prices: &'a [(String, Dec)],
+}
+
+/// The result of one tx, as FinalizeBlock and CheckTx report it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxOutcome {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub gas_wanted: u64,
+    pub gas_used: u64,
+    pub events: Vec<Event>,
+    /// Encoded `TxMsgData` with the messages' responses.
+    pub data: Vec<u8>,
+    pub msg_responses: Vec<Any>,
+}
+
+impl TxOutcome {
+    pub fn failed(err: &StoaError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> Self {
+        TxOutcome {
+            code: err.code,
+            codespace: err.codespace.to_string(),
+            log: err.log.clone(),
+            gas_wanted,
+            gas_used,
+            events,
+            data: Vec::new(),
+            msg_responses: Vec::new(),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+/// Runs one decoded tx on `state`. CheckTx and ReCheck stop after the ante (as Cosmos SDK);
+/// Finalize and Simulate run the messages. The state keeps the ante's writes only if the ante
+/// passed, and the messages' writes only if every message passed.
+pub fn run_tx(
+    env: &TxEnv<'_>,
+    state: &mut State,
+    block: &BlockInfo,
+    mode: ExecMode,
+    tx: &DecodedTx,
+    verdicts: &[Option<SigVerdict>],
+) -> TxOutcome {
+    let meter = if mode == ExecMode::Simulate {
+        GasMeter::infinite()
+    } else {
+        GasMeter::new(tx.gas_limit)
+    };
+    state.branch();
+    let mut ctx = Ctx::new(state, block.clone(), mode, meter).with_gas_config(env.params.gas);
+
+    if let Err(e) = ante::run_ante(&mut ctx, env, tx, verdicts) {
+        let used = ctx.gas().consumed();
+        drop(ctx);
+        state.discard_branch();
+        return TxOutcome::failed(&e, tx.gas_limit, used, Vec::new());
+    }
+    if matches!(mode, ExecMode::Check | ExecMode::ReCheck) {
+        let used = ctx.gas().consumed();
+        let events = ctx.take_events();
+        drop(ctx);
+        state.commit_branch();
+        return TxOutcome {
+            gas_wanted: tx.gas_limit,
+            gas_used: used,
+            events,
+            ..Default::default()
+        };
+    }
+
+    let result = ctx.branch(|ctx| run_msgs(env, ctx, tx));
+    let used = ctx.gas().consumed();
+    let events = ctx.take_events();
+    drop(ctx);
+    state.commit_branch();
+    match result {
+        Ok(msg_responses) => {
+            let data = TxMsgData {
+                #[allow(deprecated)]
+                data: Vec::new(),
+                msg_responses: msg_responses
+                    .iter()
+                    .map(|a| tendermint_proto::google::protobuf::Any {
+                        type_url: a.type_url.clone(),
+                        value: a.value.clone(),
+                    })
+                    .collect(),
+            }
+            .encode_to_vec();
+            TxOutcome {
+                code: 0,
+                codespace: String::new(),
+                log: String::new(),
+                gas_wanted: tx.gas_limit,
+                gas_used: used,
+                events,
+                data,
+                msg_responses,
+            }
+        }
+        Err(e) => TxOutcome::failed(&e, tx.gas_limit, used, events),
+    }
+}
+
+fn run_msgs(env: &TxEnv<'_>, ctx: &mut Ctx<'_>, tx: &DecodedTx) -> Result<Vec<Any>, StoaError> {
+    let mut responses = Vec::with_capacity(tx.msgs.len());
+    for (i, (msg, sender)) in tx.msgs.iter().zip(&tx.msg_senders).enumerate() {
+        let module = env.router.for_msg(&msg.type_url)?;
+        let first_event = ctx.events().len();
+        ctx.emit(
+            Event::new("message")
+                .attr("action", &msg.type_url)
+                .attr("sender", sender)
+                .attr("module", module.name()),
+        );
+        let value = module.handle(ctx, msg).map_err(|e| StoaError {
+            log: format!("failed to execute message; message index: {i}: {}", e.log),
+            ..e
+        })?;
+        events::tag_msg_index(ctx, first_event, i);
+        responses.push(Any {
+            type_url: format!("{}Response", msg.type_url),
+            value,
+        });
+    }
+    Ok(responses)
+}
