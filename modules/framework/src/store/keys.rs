@@ -17,10 +17,11 @@ pub const PREIMAGE: u8 = b'P';
 pub const NODE: u8 = b'N';
 /// Value history: `V | key hash | version -> 0 (deleted) or 1 ++ value`.
 pub const VALUE: u8 = b'V';
-/// jmt's stale node index: `S | stale since version | borsh(NodeKey) -> ()`.
+/// jmt's stale node index: `S | stale since version -> list of node storage keys` (nodes that
+/// are no longer part of the tree from that version on).
 pub const STALE_NODE: u8 = b'S';
-/// Our stale value index: `W | version | key hash -> ()`, meaning "key hash was written at
-/// version, so its older history entries are superseded from then on".
+/// Our stale value index: `W | version -> key hashes written at that version`; each key's
+/// older history entries are superseded from then on.
 pub const STALE_VALUE: u8 = b'W';
 /// Root per committed version: `R | version -> root`. Its presence marks a retained version.
 pub const ROOT: u8 = b'R';
@@ -95,32 +96,56 @@ pub fn decode_value(raw: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
     }
 }
 
-pub fn stale_node(since: u64, node_key: &NodeKey) -> Result<Vec<u8>, StoreError> {
-    Ok(with_prefix(
-        STALE_NODE,
-        &[&since.to_be_bytes(), &node_key_bytes(node_key)?],
-    ))
+/// Key of the stale node list of `since`. One entry per version, not per node, keeps the
+/// commit batch small (sled costs per operation, not per byte).
+pub fn stale_nodes(since: u64) -> Vec<u8> {
+    with_prefix(STALE_NODE, &[&since.to_be_bytes()])
 }
 
-/// Splits a stale node index key into (stale since version, node storage key).
-pub fn parse_stale_node(key: &[u8]) -> Result<(u64, Vec<u8>), StoreError> {
-    let since = be_u64(key.get(1..9), "stale node index key")?;
-    let node_key = key.get(9..).unwrap_or_default();
-    Ok((since, with_prefix(NODE, &[node_key])))
+/// Key of the stale value list of `since` (one entry per version, as above).
+pub fn stale_values(since: u64) -> Vec<u8> {
+    with_prefix(STALE_VALUE, &[&since.to_be_bytes()])
 }
 
-pub fn stale_value(since: u64, key_hash: &KeyHash) -> Vec<u8> {
-    with_prefix(STALE_VALUE, &[&since.to_be_bytes(), &key_hash.0])
+/// The version of a `stale_nodes`/`stale_values` key.
+pub fn parse_stale_key(key: &[u8]) -> Result<u64, StoreError> {
+    be_u64(key.get(1..9), "stale index key")
 }
 
-/// Splits a stale value index key into (version written, key hash).
-pub fn parse_stale_value(key: &[u8]) -> Result<(u64, KeyHash), StoreError> {
-    let since = be_u64(key.get(1..9), "stale value index key")?;
-    let hash: [u8; 32] = key
-        .get(9..)
-        .and_then(|h| h.try_into().ok())
-        .ok_or_else(|| StoreError::Corrupt("malformed stale value index key".into()))?;
-    Ok((since, KeyHash(hash)))
+/// Appends a node's storage key to a stale node list: 4-byte big-endian length, then the key.
+pub fn push_stale_node(list: &mut Vec<u8>, node_key: &NodeKey) -> Result<(), StoreError> {
+    let key = node(node_key)?;
+    let len = u32::try_from(key.len())
+        .map_err(|_| StoreError::Corrupt("node key too long for the stale index".into()))?;
+    list.extend_from_slice(&len.to_be_bytes());
+    list.extend_from_slice(&key);
+    Ok(())
+}
+
+/// The node storage keys of a stale node list.
+pub fn parse_stale_nodes(mut list: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+    let malformed = || StoreError::Corrupt("malformed stale node list".into());
+    let mut out = Vec::new();
+    while !list.is_empty() {
+        let (len, rest) = list.split_at_checked(4).ok_or_else(malformed)?;
+        let len = u32::from_be_bytes(len.try_into().map_err(|_| malformed())?) as usize;
+        let (key, rest) = rest.split_at_checked(len).ok_or_else(malformed)?;
+        out.push(key.to_vec());
+        list = rest;
+    }
+    Ok(out)
+}
+
+/// The key hashes of a stale value list (32 bytes each, concatenated).
+pub fn parse_stale_values(list: &[u8]) -> Result<Vec<KeyHash>, StoreError> {
+    let malformed = || StoreError::Corrupt("malformed stale value list".into());
+    let chunks = list.chunks_exact(32);
+    if !chunks.remainder().is_empty() {
+        return Err(malformed());
+    }
+    chunks
+        .map(|c| c.try_into().map(KeyHash).map_err(|_| malformed()))
+        .collect()
 }
 
 pub fn root(version: u64) -> Vec<u8> {

@@ -83,6 +83,9 @@ struct Staged {
     root: [u8; 32],
     /// The effective writes (no-ops dropped), for the latest-value map and preimages.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Keys of `writes` absent from the latest committed state: only these need a preimage
+    /// written (a present key's preimage is already stored).
+    new_keys: std::collections::BTreeSet<Vec<u8>>,
     update: TreeUpdateBatch,
 }
 
@@ -242,9 +245,13 @@ impl Store {
         // the root is a function of the contents alone so it is unaffected, and skipping them
         // saves tree nodes and history tombstones for keys that never existed.
         let mut effective = BTreeMap::new();
+        let mut new_keys = std::collections::BTreeSet::new();
         for (key, value) in writes {
             let current = backend.get(&keys::latest(key))?;
             if current.as_deref() != value.as_deref() {
+                if current.is_none() {
+                    new_keys.insert(key.clone());
+                }
                 effective.insert(key.clone(), value.clone());
             }
         }
@@ -262,6 +269,7 @@ impl Store {
             version,
             root: root.0,
             writes: effective,
+            new_keys,
             update,
         });
         Ok(root.0)
@@ -407,25 +415,39 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("encoding tree node: {e}")))?;
             batch.put(keys::node(node_key)?, raw);
         }
+        // Grouped by version (always just `version` here, as jmt gets one value set).
+        let mut stale_values: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
         for ((value_version, key_hash), value) in node_batch.values() {
             batch.put(
                 keys::value(key_hash, *value_version),
                 keys::encode_value(value.as_deref()),
             );
             // Every write supersedes the key's older history entries from this version on.
-            batch.put(keys::stale_value(*value_version, key_hash), Vec::new());
+            stale_values
+                .entry(*value_version)
+                .or_default()
+                .extend_from_slice(&key_hash.0);
         }
+        for (since, list) in stale_values {
+            batch.put(keys::stale_values(since), list);
+        }
+        let mut stale_nodes: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
         for index in &staged.update.stale_node_index_batch {
-            batch.put(
-                keys::stale_node(index.stale_since_version, &index.node_key)?,
-                Vec::new(),
-            );
+            keys::push_stale_node(
+                stale_nodes.entry(index.stale_since_version).or_default(),
+                &index.node_key,
+            )?;
+        }
+        for (since, list) in stale_nodes {
+            batch.put(keys::stale_nodes(since), list);
         }
         for (key, value) in &staged.writes {
             match value {
                 Some(value) => {
                     batch.put(keys::latest(key), value.clone());
-                    batch.put(keys::preimage(&KeyHash::with::<Sha256>(key)), key.clone());
+                    if staged.new_keys.contains(key) {
+                        batch.put(keys::preimage(&KeyHash::with::<Sha256>(key)), key.clone());
+                    }
                 }
                 // The preimage stays: older retained versions still prove against this key.
                 None => batch.delete(keys::latest(key)),
@@ -461,24 +483,27 @@ impl Store {
         // Tree nodes that went stale at or before the cutoff: no retained version uses them
         // (a node stale since `s` is only part of trees of versions < s).
         for item in backend.scan(&[keys::STALE_NODE], None) {
-            let (key, _) = item?;
-            let (since, node_key) = keys::parse_stale_node(&key)?;
-            if since > cutoff {
+            let (key, list) = item?;
+            if keys::parse_stale_key(&key)? > cutoff {
                 break;
             }
-            batch.delete(node_key);
+            for node_key in keys::parse_stale_nodes(&list)? {
+                batch.delete(node_key);
+            }
             batch.delete(key);
         }
 
         // Value history: a write at `since <= cutoff` makes the key's older entries useless.
         for item in backend.scan(&[keys::STALE_VALUE], None) {
-            let (key, _) = item?;
-            let (since, key_hash) = keys::parse_stale_value(&key)?;
+            let (key, list) = item?;
+            let since = keys::parse_stale_key(&key)?;
             if since > cutoff {
                 break;
             }
+            for key_hash in keys::parse_stale_values(&list)? {
+                self.prune_value_history(&key_hash, since, batch)?;
+            }
             batch.delete(key);
-            self.prune_value_history(&key_hash, since, batch)?;
         }
         Ok(())
     }

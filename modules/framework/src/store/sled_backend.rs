@@ -15,7 +15,10 @@ pub struct SledBackend {
 impl SledBackend {
     /// Opens (creating if missing) the sled database in directory `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(path).open()?;
+        let db = sled::Config::new()
+            .path(path)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
         Ok(Self { db })
     }
 
