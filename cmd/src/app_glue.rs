@@ -49,9 +49,17 @@ pub fn proof_ops_to_proto(
     }
 }
 
-/// Sets `abci_addr` / `grpc_addr` of app.toml (used by `init --abci-addr/--grpc-addr`).
-pub fn set_app_addrs(home: &Path, abci: Option<&str>, grpc: Option<&str>) -> Result<()> {
+/// Sets `abci_addr` / `grpc_addr` / `rpc_addr` of app.toml (`init --abci-addr/--grpc-addr/--rpc-laddr`).
+pub fn set_app_addrs(
+    home: &Path,
+    abci: Option<&str>,
+    grpc: Option<&str>,
+    rpc: Option<&str>,
+) -> Result<()> {
     let mut config = load_config(home)?;
+    if let Some(r) = rpc {
+        config.rpc_addr = r.to_string();
+    }
     if let Some(a) = abci {
         config.abci_addr = a.to_string();
     }

@@ -15,9 +15,26 @@ pub fn rpc(node: &str) -> Result<HttpClient> {
     HttpClient::new(node).map_err(|e| anyhow!("invalid --node URL {node:?}: {e}"))
 }
 
+/// The message of an RPC error without the backtrace that tendermint-rpc's error report
+/// carries in its Display.
+pub fn rpc_message(e: &tendermint_rpc::Error) -> String {
+    use tendermint_rpc::error::ErrorDetail;
+    match e.detail() {
+        ErrorDetail::Response(r) => match r.source.data() {
+            Some(d) if !d.is_empty() => format!("{}: {d}", r.source.message()),
+            _ => r.source.message().to_string(),
+        },
+        ErrorDetail::HttpRequestFailed(h) => format!("HTTP request failed: {}", h.status),
+        other => other.to_string(),
+    }
+}
+
 /// Explains an RPC failure in terms of the `--node` flag.
 pub fn rpc_error(node: &str, e: tendermint_rpc::Error) -> anyhow::Error {
-    anyhow!("CometBFT RPC at {node} failed: {e} (is the node running? set --node)")
+    anyhow!(
+        "CometBFT RPC at {node} failed: {} (is the node running? set --node)",
+        rpc_message(&e)
+    )
 }
 
 /// A gRPC channel to `--grpc`.

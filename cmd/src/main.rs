@@ -14,7 +14,7 @@ fn main() {
             // `{:#}` prints the whole context chain on one line: "reading X: No such file".
             let msg = format!("{e:#}");
             if json {
-                println!("{}", serde_json::json!({ "error": msg }));
+                stoa_cmd::outln!("{}", serde_json::json!({ "error": msg }));
             }
             eprintln!("Error: {msg}");
             stoa_cmd::EXIT_FAILED

@@ -11,9 +11,30 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Writes one line to stdout. A closed stdout (`stoad ... | head`) ends the process quietly
+/// instead of panicking the way `println!` does.
+pub fn write_stdout_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(format_args!("{line}\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("Error: writing to stdout: {e}");
+        std::process::exit(crate::EXIT_FAILED);
+    }
+}
+
+/// `println!` for command output (see [`write_stdout_line`]).
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::output::write_stdout_line(format_args!("")) };
+    ($($arg:tt)*) => { $crate::output::write_stdout_line(format_args!($($arg)*)) };
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    crate::outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 

@@ -200,8 +200,8 @@ fn add_account(ctx: &Ctx, address_or_key: &str, coins: &str) -> Result<()> {
             "new supply".into(),
         ]);
     }
-    println!("genesis account {addr_str} (account number {account_number})");
-    println!("{t}");
+    crate::outln!("genesis account {addr_str} (account number {account_number})");
+    crate::outln!("{t}");
     Ok(())
 }
 
@@ -341,18 +341,18 @@ fn validate(ctx: &Ctx) -> Result<()> {
             "module_validation": module_checked,
         }));
     }
-    println!(
+    crate::outln!(
         "genesis of {chain_id} is valid ({} balances, {} accounts)",
         balances.len(),
         accounts.len()
     );
     if !module_checked {
-        println!("(module-level validation is not available in this build)");
+        crate::outln!("(module-level validation is not available in this build)");
     }
     let mut t = table(&["Denom", "Supply"]);
     for c in supply.iter() {
         t.add_row(vec![c.denom.clone(), c.amount.to_string()]);
     }
-    println!("{t}");
+    crate::outln!("{t}");
     Ok(())
 }

@@ -83,8 +83,15 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     if !app_toml.exists() {
         app_glue::write_default_app_toml(home)?;
     }
-    if args.abci_addr.is_some() || args.grpc_addr.is_some() {
-        app_glue::set_app_addrs(home, args.abci_addr.as_deref(), args.grpc_addr.as_deref())?;
+    // app.toml's rpc_addr (used by the app's gRPC BroadcastTx/GetTx) follows --rpc-laddr.
+    let rpc_addr = args.rpc_laddr.as_deref().map(rpc_url_of_laddr);
+    if args.abci_addr.is_some() || args.grpc_addr.is_some() || rpc_addr.is_some() {
+        app_glue::set_app_addrs(
+            home,
+            args.abci_addr.as_deref(),
+            args.grpc_addr.as_deref(),
+            rpc_addr.as_deref(),
+        )?;
     }
     let abci_addr = app_glue::abci_addr(home)?;
 
@@ -114,7 +121,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
             "proxy_app": format!("tcp://{abci_addr}"),
         }));
     }
-    println!(
+    crate::outln!(
         "{}",
         kv_table(&[
             ("home", home.display().to_string()),
@@ -127,6 +134,17 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
         ])
     );
     Ok(())
+}
+
+/// `tcp://127.0.0.1:26657` -> `http://127.0.0.1:26657`; a wildcard host becomes 127.0.0.1 so the
+/// app can connect to it.
+fn rpc_url_of_laddr(laddr: &str) -> String {
+    let hostport = laddr.split_once("://").map(|(_, r)| r).unwrap_or(laddr);
+    let hostport = match hostport.strip_prefix("0.0.0.0:") {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => hostport.to_string(),
+    };
+    format!("http://{hostport}")
 }
 
 fn validate_chain_id(id: &str) -> Result<()> {

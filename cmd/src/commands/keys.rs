@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
                 return print_json(&list);
             }
             if keys.is_empty() {
-                println!(
+                crate::outln!(
                     "no keys in {} (create one with `stoad keys add NAME`)",
                     ctx.keyring.dir().display()
                 );
@@ -49,7 +49,7 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             for k in &keys {
                 t.add_row(vec![k.name.clone(), k.algo.to_string(), k.address.clone()]);
             }
-            println!("{t}");
+            crate::outln!("{t}");
             Ok(())
         }
         KeysCmd::Show { name, address } => {
@@ -57,12 +57,12 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             match (address, ctx.json()) {
                 (true, true) => print_json(&json!({ "address": k.address })),
                 (true, false) => {
-                    println!("{}", k.address);
+                    crate::outln!("{}", k.address);
                     Ok(())
                 }
                 (false, true) => print_json(&public_json(&k)),
                 (false, false) => {
-                    println!("{}", public_table(&k));
+                    crate::outln!("{}", public_table(&k));
                     Ok(())
                 }
             }
@@ -72,7 +72,7 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             if ctx.json() {
                 print_json(&json!({ "name": name, "deleted": true }))
             } else {
-                println!("deleted key {name:?}");
+                crate::outln!("deleted key {name:?}");
                 Ok(())
             }
         }
@@ -102,8 +102,8 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             if ctx.json() {
                 print_json(&public_json(&record))
             } else {
-                println!("imported key {name:?}");
-                println!("{}", public_table(&record));
+                crate::outln!("imported key {name:?}");
+                crate::outln!("{}", public_table(&record));
                 Ok(())
             }
         }
@@ -132,7 +132,7 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             if let Some(m) = &k.mnemonic {
                 rows.push(("mnemonic", m.clone()));
             }
-            println!("{}", kv_table(&rows));
+            crate::outln!("{}", kv_table(&rows));
             Ok(())
         }
     }
@@ -162,19 +162,19 @@ fn print_new_key(ctx: &Ctx, k: &KeyRecord, generated: bool) -> Result<()> {
             "mnemonic": k.mnemonic,
         }));
     }
-    println!("{}", public_table(k));
+    crate::outln!("{}", public_table(k));
     if generated {
         if let Some(m) = &k.mnemonic {
-            println!();
-            println!(
+            crate::outln!();
+            crate::outln!(
                 "Write this mnemonic down and keep it safe; it is the only way to recover the key:"
             );
-            println!();
-            println!("{m}");
+            crate::outln!();
+            crate::outln!("{m}");
         }
     }
-    println!();
-    println!("(stored unencrypted in {})", ctx.keyring.dir().display());
+    crate::outln!();
+    crate::outln!("(stored unencrypted in {})", ctx.keyring.dir().display());
     Ok(())
 }
 

@@ -65,7 +65,7 @@ pub async fn run(ctx: &Ctx, cmd: QueryCmd) -> Result<i32> {
                         )
                     })
                     .unwrap_or_else(|| "(none yet: set by the first tx)".into());
-                println!(
+                crate::outln!(
                     "{}",
                     kv_table(&[
                         ("address", acct.address),
@@ -79,10 +79,13 @@ pub async fn run(ctx: &Ctx, cmd: QueryCmd) -> Result<i32> {
         QuerySub::Tx { hash } => {
             let h = parse_hash(&hash)?;
             let rpc = client::rpc(&node.node)?;
-            let r = rpc
-                .tx(h, false)
-                .await
-                .map_err(|e| anyhow!("tx {hash} not found via {}: {e}", node.node))?;
+            let r = rpc.tx(h, false).await.map_err(|e| {
+                anyhow!(
+                    "tx {hash} not found via {}: {}",
+                    node.node,
+                    client::rpc_message(&e)
+                )
+            })?;
             // The query itself succeeded: exit 0 whatever the tx's own code is.
             TxResultOut::from_rpc(&r).print(ctx)?;
         }
@@ -119,17 +122,17 @@ fn print_coins(
         return print_json(&v);
     }
     if let Some(t) = title {
-        println!("{t}");
+        crate::outln!("{t}");
     }
     if coins.is_empty() {
-        println!("(none)");
+        crate::outln!("(none)");
         return Ok(());
     }
     let mut t = table(&["Denom", "Amount"]);
     for c in coins {
         t.add_row(vec![c.denom.clone(), c.amount.clone()]);
     }
-    println!("{t}");
+    crate::outln!("{t}");
     Ok(())
 }
 
@@ -283,7 +286,7 @@ async fn proven_balance(ctx: &Ctx, node: &str, address: &Address, denom: &str) -
         json!({"address": address.to_string(), "height": height, "app_hash": app_hash_hex, "proof": "verified"}),
     )?;
     if !ctx.json() {
-        println!(
+        crate::outln!(
             "proof: verified (height {height}, app hash {app_hash_hex} from header {})",
             height + 1
         );
@@ -305,8 +308,9 @@ async fn wait_for_header(
             Ok(r) => return Ok(r.header),
             Err(e) if start.elapsed() >= timeout => {
                 bail!(
-                    "no header at height {height} from {node} within {} s: {e}",
-                    timeout.as_secs()
+                    "no header at height {height} from {node} within {} s: {}",
+                    timeout.as_secs(),
+                    client::rpc_message(&e)
                 )
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,

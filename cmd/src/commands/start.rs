@@ -10,9 +10,12 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second init (tests calling run twice in one process) is harmless: keep the first.
+    // Colours only on a terminal: log files (tests, testnet scripts) stay plain text.
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
     let app_toml = crate::home::app_toml_path(&ctx.home);
     if !app_toml.exists() {

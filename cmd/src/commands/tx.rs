@@ -126,7 +126,7 @@ impl TxResultOut {
             if !self.raw_log.is_empty() {
                 rows.push(("log", self.raw_log.clone()));
             }
-            println!("{}", kv_table(&rows));
+            crate::outln!("{}", kv_table(&rows));
             if self.code != 0 {
                 eprintln!(
                     "Error: the tx failed with code {}: {}",
@@ -142,7 +142,10 @@ impl TxResultOut {
     }
 }
 
-/// The parsed `--fees` / `--gas-prices` / `--gas`.
+/// With `--gas auto --gas-prices`, the simulated tx pays the fee for this much gas.
+const SIMULATION_FEE_GAS: u64 = 200_000;
+
+/// The parsed `--gas`.
 enum Gas {
     Fixed(u64),
     Auto,
@@ -211,9 +214,10 @@ pub async fn sign_and_broadcast(
         Gas::Fixed(g) => g,
         Gas::Auto => {
             // Simulate as Cosmos clients do: gas_limit 0 (the simulation meters without a
-            // limit) and the fee the user asked for, signed, so the estimate includes the
-            // signature check.
-            opts.fee = fee_for(flags, 0)?;
+            // limit), signed, so the estimate includes the signature check. The fee must be
+            // non-zero when the real one will be, or the estimate misses the fee transfer:
+            // with --gas-prices, price it at the default gas limit.
+            opts.fee = fee_for(flags, SIMULATION_FEE_GAS)?;
             let sim_tx = build_signed_tx(key, messages.clone(), &opts, &signer, false)?;
             let used = simulate(&node.grpc, sim_tx).await?;
             let adjusted = (used as f64 * flags.gas_adjustment).ceil();
@@ -312,8 +316,9 @@ pub async fn wait_for_tx(
             Err(e) => {
                 if start.elapsed() >= timeout {
                     bail!(
-                        "tx {hash} passed CheckTx but was not found in a block within {} s (last RPC answer from {node}: {e})",
-                        timeout.as_secs()
+                        "tx {hash} passed CheckTx but was not found in a block within {} s (last RPC answer from {node}: {})",
+                        timeout.as_secs(),
+                        client::rpc_message(&e)
                     );
                 }
             }
