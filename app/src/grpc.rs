@@ -33,6 +33,14 @@ pub struct GrpcServices {
     rpc_addr: String,
 }
 
+/// tendermint-rpc's errors carry a whole trace; a gRPC status travels in a header, so keep
+/// the first line, capped.
+fn short(e: impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    let line = s.lines().next().unwrap_or_default();
+    line.chars().take(300).collect()
+}
+
 fn to_status(e: QueryError) -> Status {
     use tonic::Code;
     let code = if e.codespace == sdk::CODESPACE {
@@ -99,8 +107,13 @@ impl GrpcServices {
     }
 
     fn rpc(&self) -> Result<HttpClient, Status> {
-        HttpClient::new(self.rpc_addr.as_str())
-            .map_err(|e| Status::internal(format!("CometBFT RPC address {}: {e}", self.rpc_addr)))
+        HttpClient::new(self.rpc_addr.as_str()).map_err(|e| {
+            Status::internal(format!(
+                "CometBFT RPC address {}: {}",
+                self.rpc_addr,
+                short(e)
+            ))
+        })
     }
 
     async fn broadcast(
@@ -112,7 +125,7 @@ impl GrpcServices {
         }
         let client = self.rpc()?;
         let unavailable =
-            |e: tendermint_rpc::Error| Status::unavailable(format!("CometBFT RPC: {e}"));
+            |e: tendermint_rpc::Error| Status::unavailable(format!("CometBFT RPC: {}", short(e)));
         let r = match txpb::BroadcastMode::try_from(req.mode) {
             Ok(txpb::BroadcastMode::Sync) => client
                 .broadcast_tx_sync(req.tx_bytes)
@@ -149,12 +162,12 @@ impl GrpcServices {
 
     async fn get_tx_by_hash(&self, hash: &str) -> Result<txpb::GetTxResponse, Status> {
         let h = tendermint::Hash::from_str(hash)
-            .map_err(|e| Status::invalid_argument(format!("tx hash {hash:?}: {e}")))?;
+            .map_err(|e| Status::invalid_argument(format!("tx hash {hash:?}: {}", short(e))))?;
         let client = self.rpc()?;
         let r = client
             .tx(h, false)
             .await
-            .map_err(|e| Status::not_found(format!("tx {hash}: {e}")))?;
+            .map_err(|e| Status::not_found(format!("tx {hash}: {}", short(e))))?;
         let raw = txpb::TxRaw::decode(r.tx.as_slice())
             .map_err(|e| Status::internal(format!("stored tx: {e}")))?;
         let tx = txpb::Tx {
