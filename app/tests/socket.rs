@@ -20,7 +20,9 @@ fn a_block_over_the_socket() {
     let app = new_app(Store::open_temporary().unwrap(), true);
     let server = ServerBuilder::default().bind("127.0.0.1:0", app).unwrap();
     let addr = server.local_addr();
-    std::thread::spawn(move || server.listen());
+    std::thread::spawn(move || {
+        let _ = server.listen();
+    });
 
     // CometBFT opens one connection per purpose; so do we.
     let mut consensus = ClientBuilder::default().connect(&addr).unwrap();
