@@ -132,6 +132,12 @@ fn init_with_cometbft_creates_a_home() {
     assert!(cfg.contains("proxy_app = \"tcp://127.0.0.1:26658\""));
     assert!(cfg.contains("laddr = \"tcp://127.0.0.1:36657\""));
     assert!(cfg.contains("moniker = \"m0\""));
+    // The app's own RPC client (gRPC BroadcastTx/GetTx) follows --rpc-laddr.
+    let app_toml = std::fs::read_to_string(home.path().join("config/app.toml")).unwrap();
+    assert!(
+        app_toml.contains("rpc_addr = \"http://127.0.0.1:36657\""),
+        "{app_toml}"
+    );
     // Running again does not re-run cometbft init or change the validator key.
     let key = std::fs::read(home.path().join("config/priv_validator_key.json")).unwrap();
     let v = stoad_json(home.path(), &["init"]);
@@ -190,6 +196,8 @@ fn add_account_moves_reserve_coins_and_keeps_supply() {
 
     let val = stoad_json(home.path(), &["genesis", "validate"]);
     assert_eq!(val["valid"], true);
+    // With the app built in, every module's validate_genesis ran too.
+    assert_eq!(val["module_validation"], cfg!(feature = "app"));
     let ustor = val["supply"]
         .as_array()
         .unwrap()
@@ -245,4 +253,31 @@ fn validate_catches_a_broken_genesis() {
     g["app_state"]["bank"]["balances"][1]["coins"][0]["amount"] = "x".into();
     std::fs::write(home.path().join("config/genesis.json"), g.to_string()).unwrap();
     stoad(home.path(), &["genesis", "validate"]).assert_err("amount");
+}
+
+#[cfg(feature = "app")]
+#[test]
+fn validate_runs_the_modules_checks() {
+    let home = tempfile::tempdir().unwrap();
+    fake_home(home.path(), "stoa-gen-4");
+    let mut g = genesis(home.path());
+    g["app_state"]["nosuchmodule"] = serde_json::json!({});
+    std::fs::write(home.path().join("config/genesis.json"), g.to_string()).unwrap();
+    stoad(home.path(), &["genesis", "validate"]).assert_err("no module owns");
+}
+
+#[test]
+fn init_without_cometbft_says_how_to_install_it() {
+    let home = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = command(home.path())
+        .args(["init", "--chain-id", "x-1"])
+        .env("PATH", empty.path())
+        .env("HOME", empty.path())
+        .env_remove("STOA_COMETBFT")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("testnet/install-cometbft.sh"), "{stderr}");
 }
