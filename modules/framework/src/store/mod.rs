@@ -277,10 +277,10 @@ impl Store {
 
     /// Persists the staged batch atomically (tree nodes, value history, latest values, key
     /// preimages, version metadata and pruning in one backend batch) and flushes it to disk.
-    /// Error if nothing is staged.
+    /// Error if nothing is staged. If writing the batch fails, the batch stays staged.
     pub fn commit(&self) -> Result<CommitInfo, StoreError> {
         let mut staged_guard = self.lock_staged();
-        let staged = staged_guard.take().ok_or(StoreError::NothingStaged)?;
+        let staged = staged_guard.as_ref().ok_or(StoreError::NothingStaged)?;
         let info = CommitInfo {
             version: staged.version,
             root: staged.root,
@@ -292,16 +292,21 @@ impl Store {
         if let Some(cutoff) = self.cutoff(info.version) {
             self.prune(cutoff, &mut batch)?;
         }
-        self.write_version(&staged, &mut batch)?;
+        self.write_version(staged, &mut batch)?;
         let ops = batch.len();
 
         {
             let mut committed = self.write_committed();
+            // On failure nothing was applied (the batch is atomic) and the batch stays staged,
+            // so the caller may retry the commit.
             self.backend().apply_batch(batch)?;
             *committed = Some(info);
         }
-        // Durability outside the write lock: the batch is already crash-atomic, readers need
-        // not wait for the fsync, and commit only returns once it is done.
+        *staged_guard = None;
+        drop(staged_guard);
+        // Durability outside the locks: the batch is already crash-atomic, readers need not
+        // wait for the fsync, and commit only returns once it is done. If the flush fails the
+        // version is applied but maybe not durable; the error tells the caller to stop.
         self.backend().flush()?;
         tracing::debug!(version = info.version, ops, "state store committed version");
         Ok(info)
@@ -332,6 +337,13 @@ impl Store {
             return Err(StoreError::EmptyTree(version));
         }
         let reader = JmtReader::new(self.backend());
+        // Read the root ourselves first: jmt turns any failure to load it into "missing root,
+        // probably pruned", which would hide corruption of a version we know is retained.
+        if reader.node(&keys::root_node_key(version))?.is_none() {
+            return Err(StoreError::Corrupt(format!(
+                "root node of retained version {version} is missing"
+            )));
+        }
         Sha256Jmt::new(&reader)
             .get_with_ics23_proof(key.to_vec(), version)
             .map_err(StoreError::from_jmt)

@@ -2,6 +2,8 @@
 //! proptest, and an ignored timing run for a 10,000-write commit.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 
 use proptest::prelude::*;
 
@@ -515,6 +517,229 @@ fn reader_sees_committed_state_while_next_version_is_prepared() {
     }
     for (_, value) in handle.join().unwrap() {
         assert!(value.is_some());
+    }
+}
+
+/// A backend whose batches can be made to fail, to check commit's error path.
+struct FlakyBackend {
+    inner: SledBackend,
+    fail_apply: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl KvBackend for FlakyBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn scan<'a>(
+        &'a self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Box<dyn Iterator<Item = Result<KvPair, StoreError>> + 'a> {
+        self.inner.scan(prefix, after)
+    }
+    fn last_at_or_before(&self, prefix: &[u8], upper: &[u8]) -> Result<Option<KvPair>, StoreError> {
+        self.inner.last_at_or_before(prefix, upper)
+    }
+    fn apply_batch(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        if self.fail_apply.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Io(std::io::Error::other("disk on fire")));
+        }
+        self.inner.apply_batch(batch)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+}
+
+#[test]
+fn failed_commit_changes_nothing_and_can_be_retried() {
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let backend = FlakyBackend {
+        inner: SledBackend::open_temporary().unwrap(),
+        fail_apply: fail.clone(),
+    };
+    let store = Store::with_backend(Box::new(backend), 2).unwrap();
+    let info1 = commit(&store, 1, &[("a", Some("1"))]);
+    let root2 = store.prepare(2, &writes(&[("a", Some("2"))])).unwrap();
+    fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let err = store.commit().unwrap_err();
+    assert!(err.to_string().contains("disk on fire"), "{err}");
+    assert_eq!(store.last_commit(), Some(info1));
+    assert_eq!(get(&store, "a").as_deref(), Some("1"));
+    fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        store.commit().unwrap(),
+        CommitInfo {
+            version: 2,
+            root: root2
+        }
+    );
+    assert_eq!(get(&store, "a").as_deref(), Some("2"));
+}
+
+#[test]
+fn corrupt_data_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), 0).unwrap();
+        commit(&store, 1, &[("a", Some("1")), ("b", Some("2"))]);
+        // Garble the root node and a value history entry.
+        let mut batch = WriteBatch::new();
+        batch.put(keys::node(&keys::root_node_key(1)).unwrap(), vec![9, 9, 9]);
+        batch.put(keys::value(&KeyHash::with::<Sha256>(b"b"), 1), vec![7, 7]);
+        store.backend().apply_batch(batch).unwrap();
+        assert!(matches!(
+            store.get_with_proof(b"a", 1),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(store.get_at(b"b", 1), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            store.prepare(2, &writes(&[("c", Some("3"))])),
+            Err(StoreError::Corrupt(_))
+        ));
+        let mut batch = WriteBatch::new();
+        batch.put(keys::LAST_COMMIT.to_vec(), vec![1, 2, 3]);
+        store.backend().apply_batch(batch).unwrap();
+        store.backend().flush().unwrap();
+    }
+    let err = Store::open(dir.path(), 0).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+}
+
+#[test]
+fn root_node_key_matches_jmt() {
+    // keys::root_node_key builds jmt's (crate-private) empty-path key; check that the root
+    // node stored under it hashes to the committed root.
+    let store = Store::open_temporary().unwrap();
+    let info = commit(&store, 3, &[("a", Some("1")), ("b", Some("2"))]);
+    let node = JmtReader::new(store.backend())
+        .node(&keys::root_node_key(3))
+        .unwrap()
+        .unwrap();
+    let raw = borsh::to_vec(&node).unwrap();
+    assert_eq!(
+        store
+            .backend()
+            .get(&keys::node(&keys::root_node_key(3)).unwrap())
+            .unwrap(),
+        Some(raw)
+    );
+    let reader = JmtReader::new(store.backend());
+    let tree = Sha256Jmt::new(&reader);
+    assert_eq!(tree.get_root_hash(3).unwrap().0, info.root);
+}
+
+#[test]
+fn skipped_height_with_no_writes() {
+    let store = Store::open_temporary().unwrap();
+    let info = commit(&store, 2, &[("a", Some("1"))]);
+    let later = commit(&store, 7, &[]);
+    assert_eq!(later.root, info.root);
+    assert_eq!(store.root_at(5).unwrap(), None);
+    let (_, proof) = store.get_with_proof(b"a", 7).unwrap();
+    assert!(verify_proof(&later.root, b"a", Some(b"1"), &proof));
+    commit(&store, 8, &[("b", Some("2"))]);
+    assert_eq!(get(&store, "a").as_deref(), Some("1"));
+}
+
+/// Environment variable naming the directory `crash_child` commits into.
+const CRASH_DIR_ENV: &str = "STOA_STORE_CRASH_DIR";
+const CRASH_KEYS: u32 = 300;
+
+fn crash_batch(version: u64) -> Writes {
+    let value = version.to_be_bytes().to_vec();
+    let mut batch: Writes = (0..CRASH_KEYS)
+        .map(|i| (format!("k{i:04}").into_bytes(), Some(value.clone())))
+        .collect();
+    // Keys that come and go, so deletions and pruning are exercised too.
+    batch.insert(format!("d{}", version % 7).into_bytes(), None);
+    batch.insert(format!("d{}", (version + 3) % 7).into_bytes(), Some(value));
+    batch
+}
+
+/// Run by `crash_recovery_after_sigkill` in a child process: commits versions forever,
+/// printing each one after `commit` returns, until the parent kills it.
+#[test]
+#[ignore]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CRASH_DIR_ENV) else {
+        return;
+    };
+    let store = Store::open(Path::new(&dir), 4).unwrap();
+    let mut version = store.last_commit().map_or(1, |c| c.version + 1);
+    // Bounded in case the parent dies without killing us (printing to its closed pipe also
+    // makes us panic and exit).
+    for _ in 0..5_000 {
+        store.prepare(version, &crash_batch(version)).unwrap();
+        store.commit().unwrap();
+        println!("committed {version}");
+        version += 1;
+    }
+}
+
+#[test]
+fn crash_recovery_after_sigkill() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut reported = 0u64;
+    for (round, wait_for) in [3u64, 7, 12, 5].into_iter().enumerate() {
+        let mut child = Command::new(&exe)
+            .args([
+                "store::tests::crash_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CRASH_DIR_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut seen_this_round = 0;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(v) = line.strip_prefix("committed ") {
+                reported = v.trim().parse().unwrap();
+                seen_this_round += 1;
+                if seen_this_round >= wait_for {
+                    break;
+                }
+            }
+        }
+        // SIGKILL while the child is somewhere in its next prepare/commit.
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let store = Store::open(dir.path(), 4).unwrap();
+        let last = store.last_commit().unwrap();
+        // Whatever commit() returned for is durable; at most one more version may have landed.
+        assert!(
+            last.version == reported || last.version == reported + 1,
+            "round {round}: reopened at {} after {reported} was reported",
+            last.version
+        );
+        // The state is exactly that version's, and its root matches a clean rebuild.
+        let want = last.version.to_be_bytes().to_vec();
+        let all = store.iter_prefix(b"k", None, None).unwrap();
+        assert_eq!(all.len(), CRASH_KEYS as usize);
+        assert!(all.iter().all(|(_, v)| *v == want), "round {round}");
+        let contents: Writes = store
+            .iter_prefix(b"", None, None)
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .collect();
+        let fresh = Store::open_temporary().unwrap();
+        assert_eq!(fresh.prepare(1, &contents).unwrap(), last.root);
+        let (value, proof) = store.get_with_proof(b"k0007", last.version).unwrap();
+        assert_eq!(value.as_deref(), Some(&want[..]));
+        assert!(verify_proof(&last.root, b"k0007", Some(&want), &proof));
+        reported = last.version;
     }
 }
 
