@@ -211,6 +211,7 @@ pub struct TxFlags {
     /// Gas prices, e.g. 0.001ustor: fee = ceil(gas x price). Exclusive with --fees.
     #[arg(long, conflicts_with = "fees")]
     pub gas_prices: Option<String>,
+    /// A note stored with the tx (at most the chain's max_memo_characters).
     #[arg(long, default_value = "")]
     pub memo: String,
     /// Block height after which the tx is no longer valid (0 = none).
