@@ -119,6 +119,10 @@ init_node() {
   say "fresh node home $NODE_HOME"
   rm -rf "$NODE_HOME"
   mkdir -p "$NODE_HOME"
+  cat >"$LOCALNET/devnet.env" <<PORTS
+# written by testnet/devnet.sh: ports and build profile of this devnet (the environment still wins)
+: "\${STOA_RPC_PORT:=$RPC_PORT}" "\${STOA_P2P_PORT:=$P2P_PORT}" "\${STOA_ABCI_PORT:=$ABCI_PORT}" "\${STOA_GRPC_PORT:=$GRPC_PORT}" "\${STOA_PROFILE:=$STOA_PROFILE}"
+PORTS
   "$STOAD" init --chain-id "$CHAIN_ID" --fast-blocks --home "$NODE_HOME" >"$LOCALNET/init.log" 2>&1 \
     || { cat "$LOCALNET/init.log" >&2; die "stoad init failed"; }
   ensure_genesis
@@ -169,18 +173,20 @@ common_setup() {
 }
 
 farewell() {
+  local env=""
+  [ -n "${STOA_LOCALNET:-}" ] && env="STOA_LOCALNET=$STOA_LOCALNET "
   cat <<MSG
 
 The devnet is running on 127.0.0.1:
-  CometBFT RPC  $NODE_RPC      (P2P 127.0.0.1:$P2P_PORT)
-  stoad gRPC    $NODE_GRPC       (ABCI 127.0.0.1:$ABCI_PORT)
+  CometBFT RPC  $NODE_RPC   (P2P 127.0.0.1:$P2P_PORT)
+  stoad gRPC    $NODE_GRPC   (ABCI 127.0.0.1:$ABCI_PORT)
   home          $NODE_HOME
   logs          $LOCALNET/stoad.log, $LOCALNET/cometbft.log
-  keys          $(tr '\n' ';' <"$LOCALNET/accounts.txt" | sed 's/;$//; s/;/; /')
+$(sed 's/^/  key         /' "$LOCALNET/accounts.txt")
 
-Try:   $(stoad_bin) query bank balances \$(jq -r .address $LOCALNET/bob.key.json) --home $NODE_HOME
-Demo:  ./testnet/devnet.sh demo
-Stop:  ./testnet/devnet.sh stop
+Try:   $(stoad_bin) query bank balances \$(jq -r .address $LOCALNET/bob.key.json) --home $NODE_HOME --node $NODE_RPC --grpc $NODE_GRPC
+Demo:  ${env}./testnet/devnet.sh demo
+Stop:  ${env}./testnet/devnet.sh stop
 MSG
 }
 

@@ -5,6 +5,8 @@ STOA_ROOT="${STOA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 LOCALNET="${STOA_LOCALNET:-$STOA_ROOT/.localnet}"
 NODE_HOME="${STOA_NODE_HOME:-$LOCALNET/node0}"
 CHAIN_ID="${STOA_CHAIN_ID:-stoa-devnet}"
+# the ports and profile a devnet was started with (devnet.sh writes them), unless the environment says otherwise
+if [ -f "$LOCALNET/devnet.env" ]; then source "$LOCALNET/devnet.env"; fi
 # cargo profile used for stoad: release (default) or dev (reuses the test build)
 STOA_PROFILE="${STOA_PROFILE:-release}"
 RPC_PORT="${STOA_RPC_PORT:-26657}"
@@ -80,3 +82,4 @@ need_tools() {
 
 # alive PIDFILE: true if the pid recorded in PIDFILE runs
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+

@@ -7,7 +7,10 @@ use std::time::Duration;
 const FEE: u128 = 1000; // FEES = "1000ustor"
 
 #[test]
-#[ignore = "waiting for the stoad CLI and the ABCI app to land"]
+#[cfg_attr(
+    not(feature = "app"),
+    ignore = "stoad built without its `app` feature has no node: run ./testnet/test.sh"
+)]
 fn send_and_see_balances_everywhere() {
     let net = Net::start(&[
         Acct {

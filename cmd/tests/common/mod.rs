@@ -723,7 +723,7 @@ impl Net {
         }
         // kills the children's process groups if this test process goes away without Drop
         let script = format!(
-            "while kill -0 {parent} 2>/dev/null; do sleep 1; done; for p in $(cat '{pids}' 2>/dev/null); do kill -KILL -- -$p 2>/dev/null; done",
+            "while kill -0 {parent} 2>/dev/null; do sleep 1; done; for p in $(cat '{pids}' 2>/dev/null); do kill -KILL -$p 2>/dev/null; done",
             parent = std::process::id(),
             pids = self.home.join("pids").display()
         );
