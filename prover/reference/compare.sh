@@ -14,12 +14,17 @@
 #   RESULTS_DIR where the raw JSON of every run is kept (default: a new dir under /tmp)
 #   FIL_PROOFS_PARENT_CACHE  SDR parent cache dir (default /tmp/fil-reference-cache/parents)
 #
-# The Stoa column comes from
+# The Stoa rows come from
 #   cargo run --release -p stoa-prover -- bench --sector-size SIZE --output json
-# run from the workspace root. Its stdout must be one JSON object with at least
-# pc1_seconds and pc2_seconds; total_seconds, mib_per_second and peak_rss_mib are read when
-# present (total and MiB/s are derived otherwise). If that subcommand does not exist yet or
-# fails, the column shows "n/a" and the reason is printed.
+# run from the workspace root; its stdout must be one JSON object. Two schemas are read:
+#  * fil-reference's own (pc1_seconds, pc2_seconds, total_seconds, mib_per_second, peak_rss_mib);
+#  * stoa-prover's bench report: single_sector.{tree_d_secs, labeling_secs, trees_secs,
+#    total_secs, peak_rss_bytes}. Filecoin's PC1 is copy + tree_d + SDR labelling, its PC2 is
+#    tree_c + encoding + tree_r_last, so the "PC1" shown for Stoa is tree_d + labeling and
+#    "PC2" is trees. Stoa's single_sector figure runs on a one-thread pool; filecoin-proofs
+#    uses every core. Stoa's whole_machine MiB/s (several sectors at once) is shown as an extra
+#    row.
+# If the subcommand does not exist or fails, the row shows "n/a" and the reason is printed.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,7 +44,7 @@ STOA_OK=1
 if ! (cd "$ROOT" && cargo build --release -p stoa-prover) >&2; then
   STOA_OK=0
   STOA_WHY="stoa-prover did not build"
-elif ! (cd "$ROOT" && cargo run -q --release -p stoa-prover -- bench --help) >/dev/null 2>&1; then
+elif ! (cd "$ROOT" && cargo run -q --release -p stoa-prover -- bench --help) 2>/dev/null | grep -q -- --sector-size; then
   STOA_OK=0
   STOA_WHY="stoa-prover has no 'bench' subcommand yet"
 fi
@@ -68,6 +73,9 @@ for size in $SIZES; do
     if (cd "$ROOT" && cargo run -q --release -p stoa-prover -- bench --sector-size "$size" --output json) \
         >"$out" 2>"$out.stderr" && jq -e 'type == "object"' "$out" >/dev/null 2>&1; then
       ROWS+=("$size|stoa-prover|$out")
+      if jq -e '.whole_machine.mib_per_sec' "$out" >/dev/null 2>&1; then
+        ROWS+=("$size|stoa-prover (whole machine)|$out|whole")
+      fi
     else
       echo "!! stoa-prover bench $size failed or printed no JSON object: see $out $out.stderr" >&2
       ROWS+=("$size|stoa-prover|")
@@ -78,16 +86,24 @@ for size in $SIZES; do
 done
 
 echo
-printf "%-8s %-32s %9s %9s %9s %9s %11s %s\n" size implementation "PC1 s" "PC2 s" "total s" "MiB/s" "peakRSS MiB" "parent cache"
+printf "%-8s %-32s %9s %9s %9s %9s %11s %s\n" size implementation "PC1 s" "PC2 s" "total s" "MiB/s" "peakRSS MiB" "notes"
 printf '%.0s-' {1..110}; echo
 for row in "${ROWS[@]}"; do
-  IFS='|' read -r size impl file <<<"$row"
+  IFS='|' read -r size impl file kind <<<"$row"
   if [ -z "$file" ]; then
     printf "%-8s %-32s %9s %9s %9s %9s %11s\n" "$size" "$impl" n/a n/a n/a n/a n/a
     continue
   fi
-  pc1=$(field "$file" .pc1_seconds); pc2=$(field "$file" .pc2_seconds)
-  total=$(field "$file" .total_seconds)
+  if [ "${kind:-}" = whole ]; then
+    n=$(field "$file" .whole_machine.sectors)
+    printf "%-8s %-32s %9s %9s %9s %9s %11s %s\n" "$size" "$impl" - - \
+      "$(fmt "$(field "$file" .whole_machine.secs)")" "$(fmt "$(field "$file" .whole_machine.mib_per_sec)" 3)" - \
+      "$n sectors at once"
+    continue
+  fi
+  pc1=$(field "$file" '.pc1_seconds // (if .single_sector then (.single_sector.tree_d_secs + .single_sector.labeling_secs) else null end)')
+  pc2=$(field "$file" '.pc2_seconds // .single_sector.trees_secs')
+  total=$(field "$file" '.total_seconds // .single_sector.total_secs')
   if [ "$total" = n/a ] && [ "$pc1" != n/a ] && [ "$pc2" != n/a ]; then
     total=$(jq -n "$pc1 + $pc2")
   fi
@@ -97,11 +113,13 @@ for row in "${ROWS[@]}"; do
     case "$size" in 8MiB) b=8388608 ;; 512MiB) b=536870912 ;; *) b="$bytes" ;; esac
     [ "$b" != n/a ] && mibs=$(jq -n "$b / 1048576 / $total")
   fi
-  rss=$(field "$file" .peak_rss_mib)
+  rss=$(field "$file" '.peak_rss_mib // (if .single_sector.peak_rss_bytes then .single_sector.peak_rss_bytes / 1048576 else null end)')
   cache=$(jq -r 'if .parent_cache then
+      "\(.threads) threads; parent cache " +
       (if .parent_cache.preexisting then "prebuilt"
        elif .parent_cache.build_included_in_pc1 then "built in PC1"
-       else "built first, \(.parent_cache.build_seconds|tostring|.[0:6]) s, excluded" end)
+       else "built first (\(.parent_cache.build_seconds|tostring|.[0:6]) s, excluded)" end)
+    elif .single_sector then "1 thread (single_sector)"
     else "" end' "$file" 2>/dev/null)
   printf "%-8s %-32s %9s %9s %9s %9s %11s %s\n" "$size" "$impl" \
     "$(fmt "$pc1")" "$(fmt "$pc2")" "$(fmt "$total")" "$(fmt "$mibs" 3)" "$(fmt "$rss" 1)" "$cache"

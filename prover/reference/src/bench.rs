@@ -62,6 +62,13 @@ struct Report {
     add_piece_seconds: f64,
     pc1_seconds: f64,
     pc2_seconds: f64,
+    /// CPU time (user + system, all threads) of each phase: less sensitive than wall time to
+    /// other jobs on a shared machine.
+    pc1_cpu_seconds: f64,
+    pc2_cpu_seconds: f64,
+    /// 1-minute load average when PC1 started and when PC2 ended.
+    loadavg_start: Option<f64>,
+    loadavg_end: Option<f64>,
     /// pc1_seconds + pc2_seconds.
     total_seconds: f64,
     /// sector size in MiB / total_seconds.
@@ -183,7 +190,9 @@ pub fn run(opts: Options) -> Result<()> {
     }
     drop(pp);
 
+    let loadavg_start = rss::loadavg1();
     let pc1_reset = rss::reset_peak();
+    let cpu0 = rss::cpu_seconds();
     let t = Instant::now();
     let p1 = seal_pre_commit_phase1::<_, _, _, Tree>(
         &config,
@@ -196,6 +205,7 @@ pub fn run(opts: Options) -> Result<()> {
         &[piece],
     )?;
     let pc1_seconds = t.elapsed().as_secs_f64();
+    let cpu1 = rss::cpu_seconds();
     let pc1_hwm = rss::hwm_kib().filter(|_| pc1_reset);
     if opts.include_cache_build && cache_files(&parent_cache_dir) != before {
         preexisting = false;
@@ -206,6 +216,8 @@ pub fn run(opts: Options) -> Result<()> {
     let t = Instant::now();
     let p2 = seal_pre_commit_phase2::<_, _, Tree>(&config, p1, &cache, &sealed)?;
     let pc2_seconds = t.elapsed().as_secs_f64();
+    let cpu2 = rss::cpu_seconds();
+    let loadavg_end = rss::loadavg1();
     let pc2_hwm = rss::hwm_kib().filter(|_| pc2_reset);
 
     let total = pc1_seconds + pc2_seconds;
@@ -228,6 +240,10 @@ pub fn run(opts: Options) -> Result<()> {
         add_piece_seconds,
         pc1_seconds,
         pc2_seconds,
+        pc1_cpu_seconds: cpu1 - cpu0,
+        pc2_cpu_seconds: cpu2 - cpu1,
+        loadavg_start,
+        loadavg_end,
         total_seconds: total,
         mib_per_second: (sector_bytes as f64 / (1 << 20) as f64) / total,
         peak_rss_mib: mib(rss::maxrss_kib()),
@@ -274,10 +290,12 @@ fn print_text(r: &Report) {
         }
     );
     println!("  add_piece  {:>9.2} s (not in total)", r.add_piece_seconds);
-    println!("  PC1        {:>9.2} s   peak RSS {}", r.pc1_seconds, opt(r.pc1_peak_rss_mib));
-    println!("  PC2        {:>9.2} s   peak RSS {}", r.pc2_seconds, opt(r.pc2_peak_rss_mib));
+    println!("  PC1        {:>9.2} s   cpu {:>9.2} s   peak RSS {}", r.pc1_seconds, r.pc1_cpu_seconds, opt(r.pc1_peak_rss_mib));
+    println!("  PC2        {:>9.2} s   cpu {:>9.2} s   peak RSS {}", r.pc2_seconds, r.pc2_cpu_seconds, opt(r.pc2_peak_rss_mib));
     println!("  total      {:>9.2} s   {:.3} MiB/s", r.total_seconds, r.mib_per_second);
     println!("  process peak RSS (ru_maxrss) {:.1} MiB", r.peak_rss_mib);
+    let la = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "n/a".into());
+    println!("  load average (1 min) at start {}  at end {}", la(r.loadavg_start), la(r.loadavg_end));
     println!("  comm_d {}", r.comm_d_hex);
     println!("  comm_r {}", r.comm_r_hex);
 }

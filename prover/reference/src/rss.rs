@@ -31,3 +31,18 @@ pub fn hwm_kib() -> Option<u64> {
         .parse()
         .ok()
 }
+
+/// User + system CPU seconds consumed by this process (all threads) so far.
+pub fn cpu_seconds() -> f64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0.0;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// The 1-minute load average (machine contention at that moment), if readable.
+pub fn loadavg1() -> Option<f64> {
+    fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+}
