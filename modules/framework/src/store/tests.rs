@@ -752,7 +752,10 @@ fn arb_batch() -> impl Strategy<Value = Writes> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    // 48 cases by default to keep the suite quick; PROPTEST_CASES=N runs more.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)
+    ))]
 
     #[test]
     fn store_matches_btreemap_model(
@@ -826,10 +829,12 @@ fn bench_commit_10k() {
     use std::time::Instant;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 100).unwrap();
-    for version in 1..=3u64 {
+    // Versions 1-3 insert 10,000 new keys each; version 4 updates version 1's keys.
+    for version in 1..=4u64 {
+        let key_set = if version == 4 { 1 } else { version as u32 };
         let batch: Writes = (0..10_000u32)
             .map(|i| {
-                let key = format!("bank/balances/{:08}", i * 7 + version as u32).into_bytes();
+                let key = format!("bank/balances/{:08}", i * 7 + key_set).into_bytes();
                 (key, Some(vec![version as u8; 40]))
             })
             .collect();
