@@ -54,7 +54,8 @@ impl DueQueue<'_> {
     }
 
     pub fn push(&self, ctx: &mut Ctx<'_>, due: i64, id: &[u8]) -> Result<(), StoaError> {
-        ctx.set(self.key(due, id), Vec::new())
+        // A one-byte marker: empty values are deletes (see `State::set`).
+        ctx.set(self.key(due, id), vec![1])
     }
 
     pub fn remove(&self, ctx: &mut Ctx<'_>, due: i64, id: &[u8]) -> Result<(), StoaError> {

@@ -56,8 +56,12 @@ impl State {
         .map_err(|e| sdk::IO.with(format!("store read: {e}")))
     }
 
+    /// Writes a value. An empty value is stored as a delete: the Merkle tree cannot prove an
+    /// empty value (ICS23), so "empty" and "absent" are one state — a prost message with all
+    /// default fields reads back as absent, which decodes to the same default.
     pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.top().insert(key, Some(value));
+        let value = if value.is_empty() { None } else { Some(value) };
+        self.top().insert(key, value);
     }
 
     pub fn delete(&mut self, key: Vec<u8>) {

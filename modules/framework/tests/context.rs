@@ -147,3 +147,16 @@ fn schedules_run_on_block_time_and_due_queues_pop_in_order() {
     assert!(q.pop_due(&mut ctx, 100).unwrap().is_empty());
     assert_eq!(q.pop_due(&mut ctx, 200).unwrap(), vec![b"late".to_vec()]);
 }
+
+#[test]
+fn an_empty_value_is_a_delete_so_the_block_still_commits() {
+    let store = Store::open_temporary().unwrap();
+    let mut state = State::new(store.clone());
+    state.set(b"m/x".to_vec(), b"1".to_vec());
+    commit(&mut state, 1);
+    state.set(b"m/x".to_vec(), Vec::new());
+    state.set(b"m/y".to_vec(), Vec::new());
+    assert_eq!(state.get(b"m/x").unwrap(), None);
+    commit(&mut state, 2);
+    assert_eq!(store.get(b"m/x").unwrap(), None);
+}
