@@ -11,6 +11,8 @@ struct Snapshot {
     bob: BTreeMap<String, u128>,
     alice_seq: u64,
     supply: BTreeMap<String, u128>,
+    /// ustor held by the fee collector
+    fees: u128,
 }
 
 fn snapshot(net: &Net) -> Snapshot {
@@ -19,6 +21,7 @@ fn snapshot(net: &Net) -> Snapshot {
         bob: net.balances(&net.addr("bob")),
         alice_seq: net.account(&net.addr("alice")).1,
         supply: net.supply(),
+        fees: net.balance(&fee_collector(), "ustor"),
     }
 }
 
@@ -65,8 +68,11 @@ fn expect_rejected(
         r.log()
     );
     let after = snapshot(net);
-    let alice = net.addr("alice");
     assert_eq!(after.bob, before.bob, "{case}: bob's balances changed");
+    assert_eq!(
+        after.supply, before.supply,
+        "{case}: supply changed (fees move to the fee collector, nothing is minted or burnt)"
+    );
     if r.height() == 0 {
         assert_eq!(
             after.alice, before.alice,
@@ -76,7 +82,10 @@ fn expect_rejected(
             after.alice_seq, before.alice_seq,
             "{case}: rejected before a block, yet alice's sequence changed"
         );
-        assert_eq!(after.supply, before.supply, "{case}: supply changed");
+        assert_eq!(
+            after.fees, before.fees,
+            "{case}: rejected before a block, yet a fee was taken"
+        );
     } else {
         // included: the fee is paid and the sequence bumped; the messages left no trace
         let mut want = before.alice.clone();
@@ -91,9 +100,9 @@ fn expect_rejected(
             "{case}: failed in a block: the sequence goes up by one"
         );
         assert_eq!(
-            after.supply.get("uusdc"),
-            before.supply.get("uusdc"),
-            "{case}: uusdc supply changed"
+            after.fees,
+            before.fees + FEE,
+            "{case}: failed in a block: the fee collector gets exactly the fee"
         );
         let t = net
             .rpc_tx(&r.txhash())
@@ -104,7 +113,6 @@ fn expect_rejected(
             "{case}: RPC tx_result code"
         );
     }
-    let _ = alice;
 }
 
 #[test]
