@@ -13,7 +13,8 @@
 use crate::params::{SealProof, DRG_DEGREE, EXP_DEGREE, TOTAL_DEGREE};
 use sha2::{Digest, Sha256};
 
-/// Feistel rounds: four give a strong pseudo-random permutation (Luby-Rackoff).
+/// Feistel rounds (each updates one part): four give a strong pseudo-random permutation
+/// (Luby-Rackoff).
 const FEISTEL_ROUNDS: usize = 4;
 
 /// SplitMix64's finaliser: a bijective 64-bit mixer with full avalanche.
@@ -23,6 +24,13 @@ fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// `random` reduced into `[0, bound)` by a multiply-high (Lemire): unbiased to 2^-64 like `%`
+/// but without a 64-bit division, which would cost more than the mixing.
+#[inline]
+fn below(random: u64, bound: u64) -> u64 {
+    ((random as u128 * bound as u128) >> 64) as u64
 }
 
 fn derive_keys<const N: usize>(tag: &[u8], porep_id: &[u8; 32]) -> [u64; N] {
@@ -46,8 +54,9 @@ pub struct Graph {
     nodes: u64,
     drg_keys: [u64; 2],
     feistel_keys: [u64; FEISTEL_ROUNDS],
-    /// Bits of each Feistel half; the permuted domain is `2^(2 * half_bits)` >= `nodes * 8`.
-    half_bits: u32,
+    /// Bits of the high and low parts of a Feistel input (`nodes * 8` is `2^(high + low)`).
+    high_bits: u32,
+    low_bits: u32,
 }
 
 impl Graph {
@@ -59,7 +68,8 @@ impl Graph {
             nodes,
             drg_keys: derive_keys(b"stoa/graph/drg/v1", &porep_id),
             feistel_keys: derive_keys(b"stoa/graph/expander/v1", &porep_id),
-            half_bits: domain_bits.div_ceil(2),
+            high_bits: domain_bits.div_ceil(2),
+            low_bits: domain_bits / 2,
         }
     }
 
@@ -67,10 +77,10 @@ impl Graph {
         self.nodes
     }
 
-    /// Pseudo-random word number `counter` for `node`'s bucket sampling.
+    /// Pseudo-random word number `counter` of a node whose key is `node_key`.
     #[inline]
-    fn drg_random(&self, node: u64, counter: u64) -> u64 {
-        mix64(mix64(node ^ self.drg_keys[0]) ^ counter ^ self.drg_keys[1])
+    fn drg_random(&self, node_key: u64, counter: u64) -> u64 {
+        mix64(node_key ^ counter.wrapping_mul(0xd6e8_feb8_6659_fd93) ^ self.drg_keys[1])
     }
 
     /// DRG parents of `node` (< nodes): five by bucket sampling, then `node - 1`. Nodes 0 and
@@ -84,12 +94,13 @@ impl Graph {
         let scaled = node * m_prime;
         // floor(log2(node * m')) without floats.
         let log_i = 63 - scaled.leading_zeros() as u64;
+        let node_key = mix64(node ^ self.drg_keys[0]);
         for (k, parent) in parents.iter_mut().take(DRG_DEGREE - 1).enumerate() {
             let k = k as u64;
-            let j = self.drg_random(node, 2 * k) % log_i;
+            let j = below(self.drg_random(node_key, 2 * k), log_i);
             let jj = (scaled + k).min(1u64 << (j + 1));
             let low = (jj >> 1).max(2);
-            let back_dist = low + self.drg_random(node, 2 * k + 1) % (jj + 1 - low);
+            let back_dist = low + below(self.drg_random(node_key, 2 * k + 1), jj + 1 - low);
             let out = (scaled + k - back_dist) / m_prime;
             *parent = if out >= node { 0 } else { out as u32 };
         }
@@ -97,30 +108,26 @@ impl Graph {
         parents
     }
 
-    /// One balanced Feistel pass over `2^(2 * half_bits)`.
-    #[inline]
-    fn feistel(&self, input: u64) -> u64 {
-        let mask = (1u64 << self.half_bits) - 1;
-        let mut left = input >> self.half_bits;
-        let mut right = input & mask;
-        for key in self.feistel_keys {
-            let next = left ^ (mix64(right ^ key) & mask);
-            left = right;
-            right = next;
-        }
-        (left << self.half_bits) | right
-    }
-
-    /// The keyed permutation of `[0, nodes * 8)`: Feistel with cycle walking (the Feistel
-    /// domain is the next even power of two, at most twice as large, so about two passes).
+    /// The keyed permutation of `[0, nodes * 8)`: an unbalanced Feistel network. The domain
+    /// has an odd number of bits for every sector size, so it is split into a high part of
+    /// `high_bits` and a low part of `low_bits = high_bits - 1`; each round XORs one part with
+    /// a keyed function of the other, alternating, which is a bijection however the parts are
+    /// sized. That avoids the cycle walking a balanced network would need (and its variable
+    /// cost), so an expander parent costs a fixed four mixes.
     #[inline]
     fn permute(&self, input: u64) -> u64 {
-        let domain = self.nodes * EXP_DEGREE as u64;
-        let mut value = self.feistel(input);
-        while value >= domain {
-            value = self.feistel(value);
+        let low_mask = (1u64 << self.low_bits) - 1;
+        let high_mask = (1u64 << self.high_bits) - 1;
+        let mut high = input >> self.low_bits;
+        let mut low = input & low_mask;
+        for (round, key) in self.feistel_keys.iter().enumerate() {
+            if round % 2 == 0 {
+                high ^= mix64(low ^ key) & high_mask;
+            } else {
+                low ^= mix64(high ^ key) & low_mask;
+            }
         }
-        value
+        (high << self.low_bits) | low
     }
 
     /// Expander parents of `node` in the previous layer: slot `i` of node `v` is mapped by the
