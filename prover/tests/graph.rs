@@ -138,3 +138,38 @@ fn encoding_round_trips_and_rejects_non_scalars() {
     assert!(encode(&[0xff; 32], &label).is_none());
     assert!(decode(&[0xff; 32], &label).is_none());
 }
+
+#[test]
+fn limb_encoding_equals_bls12_381_scalar_arithmetic() {
+    use bls12_381::Scalar;
+    let mut seed = [7u8; 32];
+    for i in 0..2000u32 {
+        seed = sha256(&[&seed[..], &i.to_le_bytes()].concat());
+        let mut a = seed;
+        let mut b = sha256(&seed);
+        // Mix full-range canonical scalars (reduce through bls12_381) and 254-bit values.
+        if i % 2 == 0 {
+            a = Scalar::from_bytes_wide(&[seed, b].concat().try_into().unwrap()).to_bytes();
+            b = Scalar::from_bytes_wide(&[b, seed].concat().try_into().unwrap()).to_bytes();
+        } else {
+            a = trunc254(a);
+            b = trunc254(b);
+        }
+        let (sa, sb) = (
+            Scalar::from_bytes(&a).unwrap(),
+            Scalar::from_bytes(&b).unwrap(),
+        );
+        assert_eq!(encode(&a, &b).unwrap(), (sa + sb).to_bytes());
+        assert_eq!(decode(&a, &b).unwrap(), (sa - sb).to_bytes());
+    }
+    // r itself and r - 1.
+    let r_minus_1 = (Scalar::zero() - Scalar::one()).to_bytes();
+    assert_eq!(
+        encode(&r_minus_1, &Scalar::one().to_bytes()).unwrap(),
+        [0u8; 32]
+    );
+    let mut r = r_minus_1;
+    r[0] += 1;
+    assert!(encode(&r, &[0u8; 32]).is_none());
+    assert!(decode(&[0u8; 32], &r).is_none());
+}
