@@ -3,10 +3,15 @@
 //! order (ante, then its messages in a branch that is dropped on failure), end-block hooks,
 //! invariants when configured, and finally the store computes the new app hash.
 
+use cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount;
+use prost::Message;
 use rayon::prelude::*;
-use stoa_bank::{BankKeeper, PubKey};
+use std::sync::mpsc;
+use stoa_bank::{Account, PubKey};
 use stoa_framework::block_record::{record_block, DEFAULT_BLOCK_HASH_RETENTION};
-use stoa_framework::{sdk, BlockInfo, Ctx, Event, ExecMode, State, StoaError, StoaResult, Store};
+use stoa_framework::{
+    sdk, Address, BlockInfo, Ctx, Event, ExecMode, State, StoaError, StoaResult, Store,
+};
 
 use crate::modules::Router;
 use crate::tx::events::with_mode;
@@ -71,15 +76,17 @@ pub fn execute_block(
         events.extend(with_mode(ctx.take_events(), "BeginBlock"));
     }
 
-    // 2. Decode every tx and verify every signature, all in parallel, before any executes.
+    // 2. Decode every tx (in parallel), then verify every signature of the block in parallel
+    //    on the rayon pool, started before the first tx executes; the txs run alongside it,
+    //    each waiting only for its own verdicts.
     let params = load_params(&state)?;
     let decoded: Vec<StoaResult<DecodedTx>> = txs
         .par_iter()
         .map(|raw| decode_tx(raw, env.router))
         .collect();
-    let verdicts = verify_block_signatures(&mut state, &block, env.chain_id, &decoded)?;
+    let work = signature_work(&state, env.chain_id, &decoded);
 
-    // 3. Every tx in order.
+    // 3. Every tx in order: ante, then its messages in a branch dropped on failure.
     let tx_env = TxEnv {
         router: env.router,
         params: &params,
@@ -87,20 +94,26 @@ pub fn execute_block(
         node_min_gas_prices: &[],
     };
     let mut tx_results = Vec::with_capacity(txs.len());
-    for (tx, verdicts) in decoded.iter().zip(&verdicts) {
-        let outcome = match tx {
-            Ok(tx) => run_tx(
-                &tx_env,
-                &mut state,
-                &block,
-                ExecMode::Finalize,
-                tx,
-                verdicts,
-            ),
-            Err(e) => TxOutcome::failed(e, 0, 0, Vec::new()),
-        };
-        tx_results.push(outcome);
-    }
+    std::thread::scope(|scope| {
+        let (send, recv) = mpsc::channel();
+        let (work, decoded_ref) = (&work, &decoded);
+        scope.spawn(move || verify_in_chunks(work, decoded_ref, send));
+        let mut verdicts = Verdicts::new(&decoded, recv);
+        for (i, tx) in decoded.iter().enumerate() {
+            let outcome = match tx {
+                Ok(tx) => run_tx(
+                    &tx_env,
+                    &mut state,
+                    &block,
+                    ExecMode::Finalize,
+                    tx,
+                    verdicts.for_tx(i),
+                ),
+                Err(e) => TxOutcome::failed(e, 0, 0, Vec::new()),
+            };
+            tx_results.push(outcome);
+        }
+    });
 
     // 4. End block: every module in order, then the invariants if configured.
     {
@@ -143,66 +156,148 @@ fn halt(module: &str, what: &str, e: StoaError) -> StoaError {
     }
 }
 
-/// Verdicts for every signer of every decodable tx, against the accounts as they stand before
-/// the block's first tx. The ante uses a verdict only if the account number and key it was
-/// computed for still hold when the tx runs (an account created earlier in the same block
-/// gets checked again then).
-fn verify_block_signatures(
-    state: &mut State,
-    block: &BlockInfo,
+/// How many txs' signatures are verified (and handed to execution) at a time. Chunks are cut
+/// by position in the block, so ed25519 batches are the same on every machine.
+pub const VERIFY_CHUNK_TXS: usize = 256;
+
+/// One signature to verify: tx and signer index, the key and account number the sign bytes
+/// were built for.
+struct SigWork {
+    tx: usize,
+    signer: usize,
+    key: PubKey,
+    account_number: u64,
+    sign_bytes: Vec<u8>,
+}
+
+/// The account as it stands in `state`, read without gas or a `Ctx` so that many threads can
+/// look up at once. Only a hint for verifying ahead: the ante reads the account again and
+/// uses a verdict only if key and number still match.
+fn peek_account(state: &State, addr: &Address) -> Option<Account> {
+    let raw = state.get(&stoa_bank::state_key::account(addr)).ok()??;
+    let proto = BaseAccount::decode(raw.as_slice()).ok()?;
+    Account::from_proto(&proto).ok()
+}
+
+/// The signatures to verify for every signer of every decodable tx, against the accounts as
+/// they stand before the block's first tx (an account created earlier in the same block has
+/// no entry; the ante verifies it when the tx runs). Built in parallel, in block order.
+fn signature_work(
+    state: &State,
     chain_id: &str,
     decoded: &[StoaResult<DecodedTx>],
-) -> StoaResult<Vec<Vec<Option<SigVerdict>>>> {
-    // (tx index, signer index, key, account number, sign bytes)
-    let mut work: Vec<(usize, usize, PubKey, u64, Vec<u8>)> = Vec::new();
-    {
-        let mut ctx = Ctx::unmetered(state, block.clone(), ExecMode::Finalize);
-        for (t, tx) in decoded.iter().enumerate() {
-            let Ok(tx) = tx else { continue };
-            for (s, signer) in tx.signers.iter().enumerate() {
-                let Some(account) = BankKeeper::account(&mut ctx, &signer.address)? else {
-                    continue;
-                };
-                let Some(key) = account.pub_key.or(signer.pub_key) else {
-                    continue;
-                };
-                work.push((t, s, key, account.account_number, Vec::new()));
-            }
-        }
-    }
-    // Sign bytes are built in parallel too: they copy the body and auth info of every tx.
-    work.par_iter_mut()
-        .for_each(|(t, _, _, account_number, bytes)| {
-            if let Ok(tx) = &decoded[*t] {
-                *bytes = tx.sign_bytes(chain_id, *account_number);
-            }
-        });
-    let jobs: Vec<SigJob<'_>> = work
-        .iter()
-        .map(|(t, s, key, _, bytes)| {
-            let sig = decoded[*t]
+) -> Vec<SigWork> {
+    let mut work: Vec<SigWork> = decoded
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(t, tx)| {
+            let signers = tx
                 .as_ref()
-                .map(|tx| tx.signers[*s].signature.as_slice())
+                .map(|tx| tx.signers.as_slice())
                 .unwrap_or_default();
-            SigJob {
-                pub_key: key,
-                msg: bytes,
-                sig,
-            }
+            signers.iter().enumerate().filter_map(move |(s, signer)| {
+                let tx = tx.as_ref().ok()?;
+                let account = peek_account(state, &signer.address)?;
+                let key = account.pub_key.or(signer.pub_key)?;
+                Some(SigWork {
+                    tx: t,
+                    signer: s,
+                    key,
+                    account_number: account.account_number,
+                    sign_bytes: tx.sign_bytes(chain_id, account.account_number),
+                })
+            })
         })
         .collect();
-    let oks = verify_all(&jobs);
+    work.sort_by_key(|w| (w.tx, w.signer));
+    work
+}
 
-    let mut out: Vec<Vec<Option<SigVerdict>>> = decoded
-        .iter()
-        .map(|tx| vec![None; tx.as_ref().map(|t| t.signers.len()).unwrap_or(0)])
-        .collect();
-    for ((t, s, key, account_number, _), ok) in work.into_iter().zip(oks) {
-        out[t][s] = Some(SigVerdict {
-            pub_key: key,
-            account_number,
-            ok,
-        });
+/// Verdicts of one chunk: the txs before `.0` are complete.
+type VerdictChunk = (usize, Vec<(usize, usize, SigVerdict)>);
+
+/// Verifies `work` chunk by chunk (each chunk in parallel) and sends the verdicts in order.
+fn verify_in_chunks(
+    work: &[SigWork],
+    decoded: &[StoaResult<DecodedTx>],
+    send: mpsc::Sender<VerdictChunk>,
+) {
+    let (mut item, mut tx_start) = (0, 0);
+    while tx_start < decoded.len() {
+        let tx_end = (tx_start + VERIFY_CHUNK_TXS).min(decoded.len());
+        let item_end = item + work[item..].partition_point(|w| w.tx < tx_end);
+        let chunk = &work[item..item_end];
+        let jobs: Vec<SigJob<'_>> = chunk
+            .iter()
+            .map(|w| {
+                let sig = decoded[w.tx]
+                    .as_ref()
+                    .map(|tx| tx.signers[w.signer].signature.as_slice())
+                    .unwrap_or_default();
+                SigJob {
+                    pub_key: &w.key,
+                    msg: &w.sign_bytes,
+                    sig,
+                }
+            })
+            .collect();
+        let oks = verify_all(&jobs);
+        let verdicts = chunk
+            .iter()
+            .zip(oks)
+            .map(|(w, ok)| {
+                (
+                    w.tx,
+                    w.signer,
+                    SigVerdict {
+                        pub_key: w.key,
+                        account_number: w.account_number,
+                        ok,
+                    },
+                )
+            })
+            .collect();
+        if send.send((tx_end, verdicts)).is_err() {
+            return;
+        }
+        item = item_end;
+        tx_start = tx_end;
     }
-    Ok(out)
+}
+
+/// The verdicts received so far. Should the verifier stop early, the remaining txs simply
+/// have none and the ante verifies their signatures itself: the outcome is the same.
+struct Verdicts {
+    out: Vec<Vec<Option<SigVerdict>>>,
+    ready: usize,
+    recv: mpsc::Receiver<VerdictChunk>,
+}
+
+impl Verdicts {
+    fn new(decoded: &[StoaResult<DecodedTx>], recv: mpsc::Receiver<VerdictChunk>) -> Self {
+        let out = decoded
+            .iter()
+            .map(|tx| vec![None; tx.as_ref().map(|t| t.signers.len()).unwrap_or(0)])
+            .collect();
+        Verdicts {
+            out,
+            ready: 0,
+            recv,
+        }
+    }
+
+    fn for_tx(&mut self, i: usize) -> &[Option<SigVerdict>] {
+        while self.ready <= i {
+            match self.recv.recv() {
+                Ok((end, verdicts)) => {
+                    for (t, s, v) in verdicts {
+                        self.out[t][s] = Some(v);
+                    }
+                    self.ready = end;
+                }
+                Err(_) => self.ready = self.out.len(),
+            }
+        }
+        &self.out[i]
+    }
 }

@@ -405,3 +405,64 @@ fn info_and_snapshots() {
     let offer = env.app.offer_snapshot(RequestOfferSnapshot::default());
     assert_eq!(offer.result, response_offer_snapshot::Result::Abort as i32);
 }
+
+#[test]
+fn an_account_created_in_the_block_signs_later_in_it() {
+    // Its signature cannot be verified ahead (the account does not exist before the block);
+    // the ante verifies it when the tx runs.
+    let carol = Key::ed(33);
+    let probe = setup();
+    let fund = |env: &Env| send_tx_to(env, &env.alice, 0, &carol.address(), 10_000);
+    run_block(&probe.app, &[fund(&probe)]);
+    let (carol_num, _) = account(&probe.app, &carol.address()).unwrap();
+
+    let env = setup();
+    let back = build_tx(
+        &carol,
+        &TxSpec::new(
+            carol_num,
+            0,
+            vec![msg_send(&carol.address(), &env.bob, &[(1, "ustor")])],
+        ),
+    );
+    let r = run_block(&env.app, &[fund(&env), back]);
+    assert_eq!(r.tx_results[0].code, 0, "{}", r.tx_results[0].log);
+    assert_eq!(r.tx_results[1].code, 0, "{}", r.tx_results[1].log);
+    assert_eq!(
+        balance(&env.app, &carol.address(), "ustor"),
+        10_000 - 1 - fees()
+    );
+}
+
+#[test]
+fn one_bad_ed25519_signature_among_many() {
+    // 150 txs of one ed25519 signer: verified in batches; the one bad signature fails alone
+    // (its batch falls back to single checks), and the later txs then fail on their sequence.
+    let env = setup();
+    let mut txs: Vec<Vec<u8>> = (0..150)
+        .map(|s| send_tx(&env, &env.eddie, s, 1, |_| {}))
+        .collect();
+    let n = txs[100].len();
+    txs[100][n - 3] ^= 0x10;
+    let r = run_block(&env.app, &txs);
+    for (i, res) in r.tx_results.iter().enumerate() {
+        match i {
+            0..=99 => assert_eq!(res.code, 0, "tx {i}: {}", res.log),
+            100 => assert_code(res, "sdk", 4, "signature verification failed"),
+            _ => assert_code(res, "sdk", 32, "account sequence mismatch, expected 100"),
+        }
+    }
+    assert_eq!(balance(&env.app, &env.bob, "ustor"), 100);
+}
+
+fn send_tx_to(env: &Env, key: &Key, seq: u64, to: &Address, amount: u128) -> Vec<u8> {
+    let (num, _) = account(&env.app, &key.address()).expect("account exists");
+    build_tx(
+        key,
+        &TxSpec::new(
+            num,
+            seq,
+            vec![msg_send(&key.address(), to, &[(amount, "ustor")])],
+        ),
+    )
+}

@@ -1,0 +1,379 @@
+//! FinalizeBlock + Commit of blocks of 5,000 bank sends from 5,000 distinct accounts, once with
+//! secp256k1 and once with ed25519 signers, on an on-disk store; and, in the same run on the
+//! same machine, how fast those 5,000 signatures verify alone (parallel; ed25519 batched) —
+//! the limit the block can approach. Prints a summary with the ratio at the end.
+//!
+//! Run: `cargo bench -p stoa-app --bench finalize_block`
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
+use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{
+    mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw,
+};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+use prost::Message;
+use rayon::prelude::*;
+use stoa_app::lifecycle::BlockHeader;
+use stoa_app::tx::signature::{verify_all, SigJob};
+use stoa_app::{AppOptions, StoaApp};
+use stoa_bank::PubKey;
+use stoa_framework::{Address, Store};
+use tendermint_proto::google::protobuf::Any;
+
+const TXS: usize = 5_000;
+const CHAIN_ID: &str = "stoa-bench";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scheme {
+    Secp256k1,
+    Ed25519,
+}
+
+enum Key {
+    Secp(k256::ecdsa::SigningKey),
+    Ed(ed25519_dalek::SigningKey),
+}
+
+impl Key {
+    fn new(scheme: Scheme, i: u64) -> Key {
+        let mut b = [0u8; 32];
+        b[..8].copy_from_slice(&(i + 1).to_be_bytes());
+        b[31] = 7;
+        match scheme {
+            Scheme::Secp256k1 => {
+                Key::Secp(k256::ecdsa::SigningKey::from_slice(&b).expect("scalar"))
+            }
+            Scheme::Ed25519 => Key::Ed(ed25519_dalek::SigningKey::from_bytes(&b)),
+        }
+    }
+
+    fn pub_key(&self) -> PubKey {
+        match self {
+            Key::Secp(k) => PubKey::Secp256k1(
+                k.verifying_key()
+                    .to_encoded_point(true)
+                    .as_bytes()
+                    .try_into()
+                    .expect("33 bytes"),
+            ),
+            Key::Ed(k) => PubKey::Ed25519(k.verifying_key().to_bytes()),
+        }
+    }
+
+    fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        match self {
+            Key::Secp(k) => {
+                use k256::ecdsa::signature::Signer;
+                let sig: k256::ecdsa::Signature = k.sign(msg);
+                sig.normalize_s().unwrap_or(sig).to_bytes().to_vec()
+            }
+            Key::Ed(k) => {
+                use ed25519_dalek::Signer;
+                k.sign(msg).to_bytes().to_vec()
+            }
+        }
+    }
+}
+
+struct Chain {
+    app: StoaApp,
+    keys: Vec<Key>,
+    addrs: Vec<Address>,
+    numbers: Vec<u64>,
+    /// The next sequence of every account (all move together: one tx each per block).
+    sequence: u64,
+    _dir: tempfile::TempDir,
+}
+
+fn send_tx(
+    key: &Key,
+    from: &Address,
+    to: &Address,
+    number: u64,
+    sequence: u64,
+) -> (Vec<u8>, Vec<u8>) {
+    let msg = MsgSend {
+        from_address: from.to_string(),
+        to_address: to.to_string(),
+        amount: vec![ProtoCoin {
+            denom: "ucomp".into(),
+            amount: "1".into(),
+        }],
+    };
+    let body = TxBody {
+        messages: vec![Any {
+            type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
+            value: msg.encode_to_vec(),
+        }],
+        ..Default::default()
+    };
+    let pk = key.pub_key().to_any();
+    #[allow(deprecated)]
+    let auth = AuthInfo {
+        signer_infos: vec![SignerInfo {
+            public_key: Some(Any {
+                type_url: pk.type_url,
+                value: pk.value,
+            }),
+            mode_info: Some(ModeInfo {
+                sum: Some(mode_info::Sum::Single(mode_info::Single {
+                    mode: SignMode::Direct as i32,
+                })),
+            }),
+            sequence,
+        }],
+        fee: Some(Fee {
+            amount: vec![ProtoCoin {
+                denom: "ustor".into(),
+                amount: "100".into(),
+            }],
+            gas_limit: 100_000,
+            ..Default::default()
+        }),
+        tip: None,
+    };
+    let body_bytes = body.encode_to_vec();
+    let auth_info_bytes = auth.encode_to_vec();
+    let doc = SignDoc {
+        body_bytes: body_bytes.clone(),
+        auth_info_bytes: auth_info_bytes.clone(),
+        chain_id: CHAIN_ID.into(),
+        account_number: number,
+    }
+    .encode_to_vec();
+    let sig = key.sign(&doc);
+    (
+        TxRaw {
+            body_bytes,
+            auth_info_bytes,
+            signatures: vec![sig],
+        }
+        .encode_to_vec(),
+        doc,
+    )
+}
+
+fn header(height: u64) -> BlockHeader {
+    let mut hash = vec![0u8; 32];
+    hash[..8].copy_from_slice(&height.to_be_bytes());
+    BlockHeader {
+        height,
+        time_seconds: 1_700_000_000 + 5 * height as i64,
+        time_nanos: 0,
+        hash,
+        proposer: vec![1; 20],
+    }
+}
+
+impl Chain {
+    fn new(scheme: Scheme) -> Chain {
+        let keys: Vec<Key> = (0..TXS as u64)
+            .into_par_iter()
+            .map(|i| Key::new(scheme, i))
+            .collect();
+        let addrs: Vec<Address> = keys.iter().map(|k| k.pub_key().address()).collect();
+        let mut genesis = stoa_app::default_app_state();
+        let balances = genesis["bank"]["balances"]
+            .as_array_mut()
+            .expect("balances");
+        for a in &addrs {
+            balances.push(serde_json::json!({
+                "address": a.to_string(),
+                "coins": [{"denom": "ucomp", "amount": "1000000000"}, {"denom": "ustor", "amount": "1000000000"}]
+            }));
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 1000).expect("store");
+        let app = StoaApp::new(store, AppOptions::default());
+        app.apply_genesis(CHAIN_ID, 1, &genesis).expect("genesis");
+        app.execute_block(&header(1), &[]).expect("block 1");
+        app.commit_block().expect("commit 1");
+        let numbers = addrs.iter().map(|a| account_number(&app, a)).collect();
+        Chain {
+            app,
+            keys,
+            addrs,
+            numbers,
+            sequence: 0,
+            _dir: dir,
+        }
+    }
+
+    /// The next block: account i sends 1ucomp to account i+1.
+    fn next_block(&mut self) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let seq = self.sequence;
+        self.sequence += 1;
+        let n = self.keys.len();
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                send_tx(
+                    &self.keys[i],
+                    &self.addrs[i],
+                    &self.addrs[(i + 1) % n],
+                    self.numbers[i],
+                    seq,
+                )
+            })
+            .unzip()
+    }
+
+    fn run(&self, txs: &[Vec<u8>]) -> Duration {
+        let height = self.app.last_commit().0 + 1;
+        let start = Instant::now();
+        let r = self.app.execute_block(&header(height), txs).expect("block");
+        self.app.commit_block().expect("commit");
+        let took = start.elapsed();
+        let failed = r.tx_results.iter().filter(|t| t.code != 0).count();
+        assert_eq!(
+            failed,
+            0,
+            "every send succeeds; first failure: {:?}",
+            r.tx_results.iter().find(|t| t.code != 0).map(|t| &t.log)
+        );
+        took
+    }
+}
+
+fn account_number(app: &StoaApp, addr: &Address) -> u64 {
+    use cosmos_sdk_proto::cosmos::auth::v1beta1::{
+        BaseAccount, QueryAccountRequest, QueryAccountResponse,
+    };
+    let req = QueryAccountRequest {
+        address: addr.to_string(),
+    }
+    .encode_to_vec();
+    let (raw, _) = stoa_app::query::grpc_query(
+        app.store(),
+        app.router(),
+        "/cosmos.auth.v1beta1.Query/Account",
+        &req,
+        0,
+    )
+    .expect("account");
+    let any = QueryAccountResponse::decode(raw.as_slice())
+        .expect("response")
+        .account
+        .expect("account");
+    BaseAccount::decode(any.value.as_slice())
+        .expect("base account")
+        .account_number
+}
+
+/// Per-iteration times of every benchmark, for the summary.
+static TIMES: Mutex<Vec<(String, Duration)>> = Mutex::new(Vec::new());
+
+fn record(name: &str, d: Duration) {
+    if let Ok(mut t) = TIMES.lock() {
+        t.push((name.to_string(), d));
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chain");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(8));
+    group.throughput(Throughput::Elements(TXS as u64));
+    for scheme in [Scheme::Secp256k1, Scheme::Ed25519] {
+        let name = format!("{scheme:?}").to_lowercase();
+        let mut chain = Chain::new(scheme);
+
+        // The limit: the same block's 5,000 signatures, verified alone, as the block does.
+        let (_, docs) = chain.next_block();
+        chain.sequence -= 1;
+        let pks: Vec<PubKey> = chain.keys.iter().map(Key::pub_key).collect();
+        let sigs: Vec<Vec<u8>> = chain
+            .keys
+            .par_iter()
+            .zip(&docs)
+            .map(|(k, d)| k.sign(d))
+            .collect();
+        group.bench_function(BenchmarkId::new("verify_signatures", &name), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let jobs: Vec<SigJob> = pks
+                        .iter()
+                        .zip(&docs)
+                        .zip(&sigs)
+                        .map(|((p, m), s)| SigJob {
+                            pub_key: p,
+                            msg: m,
+                            sig: s,
+                        })
+                        .collect();
+                    let start = Instant::now();
+                    let ok = verify_all(&jobs);
+                    let took = start.elapsed();
+                    assert!(ok.iter().all(|v| *v));
+                    record(&format!("verify/{name}"), took);
+                    total += took;
+                }
+                total
+            })
+        });
+
+        group.bench_function(BenchmarkId::new("finalize_block_commit", &name), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let (txs, _) = chain.next_block();
+                    let took = chain.run(&txs);
+                    record(&format!("block/{name}"), took);
+                    total += took;
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn summary(_c: &mut Criterion) {
+    let times = TIMES.lock().map(|t| t.clone()).unwrap_or_default();
+    let of = |name: &str| {
+        median(
+            times
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, d)| *d)
+                .collect(),
+        )
+    };
+    println!(
+        "\n== FinalizeBlock + Commit, blocks of {TXS} bank sends, {} threads ==",
+        rayon::current_num_threads()
+    );
+    for scheme in ["secp256k1", "ed25519"] {
+        let block = of(&format!("block/{scheme}"));
+        let verify = of(&format!("verify/{scheme}"));
+        if block.is_zero() || verify.is_zero() {
+            continue;
+        }
+        let tps = TXS as f64 / block.as_secs_f64();
+        let sps = TXS as f64 / verify.as_secs_f64();
+        println!(
+            "{scheme:>9}: block {:>7.1} ms = {tps:>7.0} tx/s | signatures alone {:>6.1} ms = {sps:>7.0} sig/s | block at {:.0}% of the signature limit",
+            block.as_secs_f64() * 1e3,
+            verify.as_secs_f64() * 1e3,
+            100.0 * tps / sps
+        );
+    }
+}
+
+criterion_group!(benches, bench, summary);
+criterion_main!(benches);
