@@ -298,13 +298,29 @@ service_impl! {
     }
 }
 
-/// The tonic router with every service Stoa serves.
-pub fn router(app: StoaApp, rpc_addr: &str) -> tonic::transport::server::Router {
+/// Descriptors of the served services and their messages (built from ../proto by build.rs),
+/// for server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/cosmos_descriptor_set.bin"));
+
+/// The tonic router with every service Stoa serves, and server reflection (v1 and the
+/// v1alpha that older grpcurl versions ask for).
+pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::server::Router> {
     let svc = GrpcServices::new(app, rpc_addr);
-    tonic::transport::Server::builder()
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("reflection descriptors")?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .context("reflection descriptors")?;
+    Ok(tonic::transport::Server::builder()
         .add_service(bank::query_server::QueryServer::new(svc.clone()))
         .add_service(auth::query_server::QueryServer::new(svc.clone()))
         .add_service(txpb::service_server::ServiceServer::new(svc))
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha))
 }
 
 /// Serves on an already bound listener (tests bind port 0).
@@ -314,7 +330,7 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
     let incoming = tonic::transport::server::TcpIncoming::from(listener);
-    router(app, rpc_addr)
+    router(app, rpc_addr)?
         .serve_with_incoming(incoming)
         .await
         .context("gRPC server")
