@@ -3,8 +3,8 @@
 //!
 //! Memory: labeling a layer needs random access to that layer's earlier labels (DRG parents)
 //! and to the whole previous layer (expander parents), so exactly those two layers are mapped
-//! (memory-mapped files); a finished layer is unmapped before the next one after it starts,
-//! which keeps the resident set near twice the sector size. Trees and encoding stream through
+//! (memory-mapped files); when a layer is complete the one before it is unmapped, which keeps
+//! the resident set near twice the sector size. Trees and encoding stream through
 //! the files with positioned I/O in 1 MiB chunks.
 
 use std::fs::{self, File, OpenOptions};
