@@ -9,7 +9,8 @@
 #
 # Environment: STOA_PROFILE=dev uses the debug build (target/debug/stoad) instead of --release;
 # STOA_RPC_PORT / STOA_P2P_PORT / STOA_ABCI_PORT / STOA_GRPC_PORT change the ports (defaults
-# 26657 / 26656 / 26658 / 9090); STOA_LOCALNET moves .localnet; STOA_NO_DEMO=1 skips the demo.
+# 26657 / 26656 / 26658 / 9090); STOA_LOCALNET moves .localnet; STOA_NO_DEMO=1 skips the demo;
+# STOA_SKIP_BUILD=1 uses the stoad already built for the profile.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -53,6 +54,11 @@ check_ports_free() {
 }
 
 build() {
+  if [ "${STOA_SKIP_BUILD:-0}" = 1 ] && [ -x "$(stoad_bin)" ]; then
+    STOAD="$(stoad_bin)"
+    say "using the existing $STOAD (STOA_SKIP_BUILD=1)"
+    return
+  fi
   local args=(build -p stoa-cmd --bin stoad)
   [ "$STOA_PROFILE" = "release" ] && args+=(--release)
   say "cargo ${args[*]}"

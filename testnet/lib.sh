@@ -83,3 +83,12 @@ need_tools() {
 # alive PIDFILE: true if the pid recorded in PIDFILE runs
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+
+# free_port: a port on 127.0.0.1 nothing listens on (random in 20000-59999)
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    port_open "$p" || { echo "$p"; return; }
+  done
+}
