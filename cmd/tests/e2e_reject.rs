@@ -116,10 +116,6 @@ fn expect_rejected(
 }
 
 #[test]
-#[cfg_attr(
-    not(feature = "app"),
-    ignore = "stoad built without its `app` feature has no node: run ./testnet/test.sh"
-)]
 fn bad_txs_are_rejected_and_change_nothing() {
     let net = Net::start(&[
         Acct {

@@ -96,10 +96,6 @@ fn b64_to_hex(s: &str) -> String {
 }
 
 #[test]
-#[cfg_attr(
-    not(feature = "app"),
-    ignore = "stoad built without its `app` feature has no node: run ./testnet/test.sh"
-)]
 fn sigkill_stoad_between_blocks_and_resume() {
     let mut net = Net::start(&[
         Acct {

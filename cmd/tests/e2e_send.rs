@@ -7,10 +7,6 @@ use std::time::Duration;
 const FEE: u128 = 1000; // FEES = "1000ustor"
 
 #[test]
-#[cfg_attr(
-    not(feature = "app"),
-    ignore = "stoad built without its `app` feature has no node: run ./testnet/test.sh"
-)]
 fn send_and_see_balances_everywhere() {
     let net = Net::start(&[
         Acct {
@@ -151,14 +147,6 @@ fn send_and_see_balances_everywhere() {
     net.wait_height(h + 2, Duration::from_secs(20));
 }
 
-#[cfg(not(feature = "app"))]
-mod proof {
-    pub fn check_balance_proof(_: &super::Net, _: &str, _: &str, _: Option<u128>) {
-        panic!("stoa-cmd was built without its `app` feature: stoa_app::proof is not available");
-    }
-}
-
-#[cfg(feature = "app")]
 mod proof {
     use super::*;
     use base64::Engine;
