@@ -1,4 +1,4 @@
-//! The node's own configuration, `config/app.toml` in the home directory (see docs/CONTRACTS.md):
+//! The node's own configuration, `config/app.toml` in the home directory (see docs/DEVELOPING.md):
 //! listen addresses, the CometBFT RPC address, node-local minimum gas prices, state retention.
 
 use anyhow::Context;

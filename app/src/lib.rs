@@ -16,7 +16,7 @@ pub use app::{AppOptions, StoaApp};
 pub use config::AppConfig;
 
 /// The genesis `app_state` of a new chain: every module's default section, in module order,
-/// plus the app's own "tx" section (see docs/CONTRACTS.md).
+/// plus the app's own "tx" section (see docs/DEVELOPING.md).
 pub fn default_app_state() -> serde_json::Value {
     let mut obj = serde_json::Map::new();
     obj.insert("tx".into(), tx::params::default_genesis());

@@ -1,5 +1,5 @@
 //! `stoad genesis add-account` and `stoad genesis validate`: edits and checks of the bank
-//! section of the genesis `app_state` (docs/CONTRACTS.md). Supply is never stored: it is the
+//! section of the genesis `app_state` (docs/DEVELOPING.md). Supply is never stored: it is the
 //! sum of balances, so moving coins out of the reserve keeps it unchanged.
 
 use super::Ctx;
