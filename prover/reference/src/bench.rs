@@ -173,7 +173,11 @@ pub fn run(opts: Options) -> Result<()> {
         r
     };
     let add_piece_seconds = t.elapsed().as_secs_f64();
-    OpenOptions::new().create(true).truncate(true).write(true).open(&sealed)?;
+    OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&sealed)?;
 
     // SDR parent cache.
     let before = cache_files(&parent_cache_dir);
@@ -270,12 +274,22 @@ fn rayon_threads() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
 }
 
 fn print_text(r: &Report) {
-    let opt = |v: Option<f64>| v.map(|x| format!("{x:.1} MiB")).unwrap_or_else(|| "n/a".into());
-    println!("{} — {} ({} bytes, {} layers)", r.implementation, r.registered_seal_proof, r.sector_size_bytes, r.layers);
+    let opt = |v: Option<f64>| {
+        v.map(|x| format!("{x:.1} MiB"))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    println!(
+        "{} — {} ({} bytes, {} layers)",
+        r.implementation, r.registered_seal_proof, r.sector_size_bytes, r.layers
+    );
     println!("  api {}  porep_id {}", r.api_version, r.porep_id_hex);
     println!("  threads {}  multicore SDR {}", r.threads, r.multicore_sdr);
     println!(
@@ -286,16 +300,36 @@ fn print_text(r: &Report) {
         } else if r.parent_cache.build_included_in_pc1 {
             "built during PC1 (included in PC1)".to_string()
         } else {
-            format!("built before PC1 in {:.2} s (not included)", r.parent_cache.build_seconds.unwrap_or(0.0))
+            format!(
+                "built before PC1 in {:.2} s (not included)",
+                r.parent_cache.build_seconds.unwrap_or(0.0)
+            )
         }
     );
     println!("  add_piece  {:>9.2} s (not in total)", r.add_piece_seconds);
-    println!("  PC1        {:>9.2} s   cpu {:>9.2} s   peak RSS {}", r.pc1_seconds, r.pc1_cpu_seconds, opt(r.pc1_peak_rss_mib));
-    println!("  PC2        {:>9.2} s   cpu {:>9.2} s   peak RSS {}", r.pc2_seconds, r.pc2_cpu_seconds, opt(r.pc2_peak_rss_mib));
-    println!("  total      {:>9.2} s   {:.3} MiB/s", r.total_seconds, r.mib_per_second);
+    println!(
+        "  PC1        {:>9.2} s   cpu {:>9.2} s   peak RSS {}",
+        r.pc1_seconds,
+        r.pc1_cpu_seconds,
+        opt(r.pc1_peak_rss_mib)
+    );
+    println!(
+        "  PC2        {:>9.2} s   cpu {:>9.2} s   peak RSS {}",
+        r.pc2_seconds,
+        r.pc2_cpu_seconds,
+        opt(r.pc2_peak_rss_mib)
+    );
+    println!(
+        "  total      {:>9.2} s   {:.3} MiB/s",
+        r.total_seconds, r.mib_per_second
+    );
     println!("  process peak RSS (ru_maxrss) {:.1} MiB", r.peak_rss_mib);
     let la = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "n/a".into());
-    println!("  load average (1 min) at start {}  at end {}", la(r.loadavg_start), la(r.loadavg_end));
+    println!(
+        "  load average (1 min) at start {}  at end {}",
+        la(r.loadavg_start),
+        la(r.loadavg_end)
+    );
     println!("  comm_d {}", r.comm_d_hex);
     println!("  comm_r {}", r.comm_r_hex);
 }

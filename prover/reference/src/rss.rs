@@ -44,5 +44,10 @@ pub fn cpu_seconds() -> f64 {
 
 /// The 1-minute load average (machine contention at that moment), if readable.
 pub fn loadavg1() -> Option<f64> {
-    fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+    fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
