@@ -336,12 +336,24 @@ pub async fn serve_on(
         .context("gRPC server")
 }
 
-/// Runs the gRPC server on its own tokio runtime; returns only on error.
-pub fn serve_blocking(app: StoaApp, config: &AppConfig) -> anyhow::Result<()> {
+/// Binds the gRPC address now, so that a taken port fails the start rather than a thread.
+pub fn bind(config: &AppConfig) -> anyhow::Result<std::net::TcpListener> {
     let addr: SocketAddr = config
         .grpc_addr
         .parse()
         .with_context(|| format!("grpc_addr {:?}", config.grpc_addr))?;
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("binding gRPC to {addr}"))?;
+    listener.set_nonblocking(true).context("gRPC listener")?;
+    Ok(listener)
+}
+
+/// Runs the gRPC server on `listener` on its own tokio runtime; returns only on error.
+pub fn serve_blocking(
+    app: StoaApp,
+    rpc_addr: &str,
+    listener: std::net::TcpListener,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("grpc-worker")
@@ -349,10 +361,8 @@ pub fn serve_blocking(app: StoaApp, config: &AppConfig) -> anyhow::Result<()> {
         .build()
         .context("gRPC runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding gRPC to {addr}"))?;
-        tracing::info!(%addr, "gRPC serving");
-        serve_on(app, &config.rpc_addr, listener).await
+        let listener = tokio::net::TcpListener::from_std(listener).context("gRPC listener")?;
+        tracing::info!(addr = %listener.local_addr()?, "gRPC serving");
+        serve_on(app, rpc_addr, listener).await
     })
 }

@@ -34,11 +34,12 @@ pub fn start(home: &Path, config: AppConfig) -> anyhow::Result<()> {
     tracing::info!(height, app_hash = %hex::encode_upper(&app_hash), home = %home.display(), "state store opened");
 
     let grpc_app = app.clone();
-    let grpc_config = config.clone();
+    let grpc_listener = crate::grpc::bind(&config)?;
+    let rpc_addr = config.rpc_addr.clone();
     std::thread::Builder::new()
         .name("grpc".into())
         .spawn(move || {
-            if let Err(e) = crate::grpc::serve_blocking(grpc_app, &grpc_config) {
+            if let Err(e) = crate::grpc::serve_blocking(grpc_app, &rpc_addr, grpc_listener) {
                 tracing::error!("gRPC server stopped: {e:#}");
             }
         })?;

@@ -466,3 +466,19 @@ fn send_tx_to(env: &Env, key: &Key, seq: u64, to: &Address, amount: u128) -> Vec
         ),
     )
 }
+
+#[test]
+fn tx_over_the_size_limit() {
+    let env = setup();
+    // 70,000 memo bytes: the size limit (65,536 bytes) is checked before the memo's.
+    let tx = send_tx(&env, &env.alice, 0, 10, |s| s.memo = "x".repeat(70_000));
+    expect_rejected(
+        &env,
+        &env.alice,
+        tx,
+        ("sdk", 21),
+        "exceeds the limit of 65536 bytes",
+        true,
+        false,
+    );
+}
