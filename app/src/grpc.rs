@@ -35,7 +35,7 @@ pub struct GrpcServices {
 
 /// tendermint-rpc's errors carry a whole trace; a gRPC status travels in a header, so keep
 /// the first line, capped.
-fn short(e: impl std::fmt::Display) -> String {
+fn short(e: &dyn std::fmt::Display) -> String {
     let s = e.to_string();
     let line = s.lines().next().unwrap_or_default();
     line.chars().take(300).collect()
@@ -111,7 +111,7 @@ impl GrpcServices {
             Status::internal(format!(
                 "CometBFT RPC address {}: {}",
                 self.rpc_addr,
-                short(e)
+                short(&e)
             ))
         })
     }
@@ -125,7 +125,7 @@ impl GrpcServices {
         }
         let client = self.rpc()?;
         let unavailable =
-            |e: tendermint_rpc::Error| Status::unavailable(format!("CometBFT RPC: {}", short(e)));
+            |e: tendermint_rpc::Error| Status::unavailable(format!("CometBFT RPC: {}", short(&e)));
         let r = match txpb::BroadcastMode::try_from(req.mode) {
             Ok(txpb::BroadcastMode::Sync) => client
                 .broadcast_tx_sync(req.tx_bytes)
@@ -162,12 +162,18 @@ impl GrpcServices {
 
     async fn get_tx_by_hash(&self, hash: &str) -> Result<txpb::GetTxResponse, Status> {
         let h = tendermint::Hash::from_str(hash)
-            .map_err(|e| Status::invalid_argument(format!("tx hash {hash:?}: {}", short(e))))?;
+            .map_err(|e| Status::invalid_argument(format!("tx hash {hash:?}: {}", short(&e))))?;
         let client = self.rpc()?;
-        let r = client
-            .tx(h, false)
-            .await
-            .map_err(|e| Status::not_found(format!("tx {hash}: {}", short(e))))?;
+        let r = client.tx(h, false).await.map_err(|e| {
+            // CometBFT answers an unknown hash with an RPC error saying "not found"; any
+            // other failure means it could not be asked.
+            let msg = format!("tx {hash}: {}", short(&e));
+            if e.to_string().contains("not found") {
+                Status::not_found(msg)
+            } else {
+                Status::unavailable(msg)
+            }
+        })?;
         let raw = txpb::TxRaw::decode(r.tx.as_slice())
             .map_err(|e| Status::internal(format!("stored tx: {e}")))?;
         let tx = txpb::Tx {
