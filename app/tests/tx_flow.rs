@@ -482,3 +482,30 @@ fn tx_over_the_size_limit() {
         false,
     );
 }
+
+#[test]
+fn blocks_larger_than_a_verification_chunk() {
+    // 700 txs (three chunks of 256) from two signers of both schemes, interleaved; one bad
+    // signature in the second chunk: only that signer's later txs fail, on their sequence.
+    let env = setup();
+    let mut txs = Vec::new();
+    for s in 0..350 {
+        txs.push(send_tx(&env, &env.alice, s, 1, |_| {}));
+        txs.push(send_tx(&env, &env.eddie, s, 1, |_| {}));
+    }
+    let bad = 2 * 200 + 1; // eddie's tx with sequence 200
+    let n = txs[bad].len();
+    txs[bad][n - 7] ^= 0x01;
+    let r = run_block(&env.app, &txs);
+    for (i, res) in r.tx_results.iter().enumerate() {
+        let (eddie, seq) = (i % 2 == 1, i / 2);
+        if !eddie || seq < 200 {
+            assert_eq!(res.code, 0, "tx {i}: {}", res.log);
+        } else if seq == 200 {
+            assert_code(res, "sdk", 4, "signature verification failed");
+        } else {
+            assert_code(res, "sdk", 32, "account sequence mismatch, expected 200");
+        }
+    }
+    assert_eq!(balance(&env.app, &env.bob, "ustor"), 350 + 200);
+}
