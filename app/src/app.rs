@@ -11,7 +11,9 @@ use stoa_framework::{sdk, BlockInfo, Ctx, ExecMode, State, StoaError, StoaResult
 
 use crate::lifecycle::{self, BlockEnv, BlockHeader, BlockResult};
 use crate::modules::Router;
+use crate::tx::decode::tx_hash;
 use crate::tx::params::{self, load_chain_id, load_params, TxParams};
+use crate::tx::sigcache::{SigCache, Verified};
 use crate::tx::{decode_tx, run_tx, TxEnv, TxOutcome};
 
 /// Node-local settings (from app.toml), none of which affect consensus.
@@ -33,6 +35,8 @@ pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) router: Router,
     pub(crate) opts: AppOptions,
+    /// Signatures CheckTx verified, which the block then need not verify again.
+    sig_cache: SigCache,
     consensus: Mutex<Consensus>,
     mempool: Mutex<Mempool>,
 }
@@ -44,6 +48,8 @@ struct Consensus {
     genesis: Option<(u64, WriteSet)>,
     /// The height finalized (and prepared in the store) but not yet committed.
     finalized: Option<u64>,
+    /// Hashes of the finalized block's txs (dropped from the signature cache at Commit).
+    finalized_txs: Vec<[u8; 32]>,
 }
 
 struct Mempool {
@@ -95,6 +101,7 @@ impl StoaApp {
                 store,
                 router,
                 opts,
+                sig_cache: SigCache::default(),
                 consensus: Mutex::new(Consensus {
                     chain_id,
                     ..Default::default()
@@ -210,9 +217,11 @@ impl StoaApp {
             router: &sh.router,
             chain_id: &c.chain_id,
             check_invariants: sh.opts.check_invariants,
+            sig_cache: Some(&sh.sig_cache),
         };
         let result = lifecycle::execute_block(&env, &sh.store, state, header, txs)?;
         c.finalized = Some(header.height);
+        c.finalized_txs = txs.iter().map(|t| tx_hash(t)).collect();
         Ok(result)
     }
 
@@ -229,6 +238,8 @@ impl StoaApp {
             .map_err(|e| sdk::IO.with(format!("committing: {e}")))?;
         c.genesis = None;
         c.finalized = None;
+        sh.sig_cache
+            .remove_all(&std::mem::take(&mut c.finalized_txs));
         let chain_id = c.chain_id.clone();
         // The mempool lock is taken while the consensus lock is held (always in this order), so
         // no CheckTx sees the new store with the old mempool state.
@@ -274,7 +285,29 @@ impl StoaApp {
         } else {
             ExecMode::Check
         };
-        run_tx(&env, &mut m.state, &block, mode, &tx, &[])
+        let outcome = run_tx(&env, &mut m.state, &block, mode, &tx, &[]);
+        if outcome.is_ok() && !recheck {
+            // The ante verified every signature with the key and account number the accounts
+            // hold now (a first tx stored its key): remember them for the block.
+            let mut ctx = Ctx::unmetered(&mut m.state, block, ExecMode::Check);
+            let verified: Option<Verified> = tx
+                .signers
+                .iter()
+                .map(|s| {
+                    let acc = BankKeeper::account(&mut ctx, &s.address).ok()??;
+                    Some((acc.pub_key?, acc.account_number))
+                })
+                .collect();
+            if let Some(verified) = verified {
+                sh.sig_cache.insert(tx.hash, verified);
+            }
+        }
+        outcome
+    }
+
+    /// How many txs' signatures CheckTx has verified for the coming blocks.
+    pub fn sig_cache_len(&self) -> usize {
+        self.shared.sig_cache.len()
     }
 
     /// Simulate: runs the tx (messages included) on a throwaway state over the latest committed

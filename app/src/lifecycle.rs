@@ -16,6 +16,7 @@ use stoa_framework::{
 use crate::modules::Router;
 use crate::tx::events::with_mode;
 use crate::tx::params::load_params;
+use crate::tx::sigcache::SigCache;
 use crate::tx::signature::{verify_all, SigJob};
 use crate::tx::{decode_tx, run_tx, DecodedTx, SigVerdict, TxEnv, TxOutcome};
 
@@ -24,6 +25,8 @@ pub struct BlockEnv<'a> {
     pub router: &'a Router,
     pub chain_id: &'a str,
     pub check_invariants: bool,
+    /// Signatures CheckTx already found valid (none in a replay or a test).
+    pub sig_cache: Option<&'a SigCache>,
 }
 
 /// The header fields CometBFT gives FinalizeBlock.
@@ -84,7 +87,7 @@ pub fn execute_block(
         .par_iter()
         .map(|raw| decode_tx(raw, env.router))
         .collect();
-    let work = signature_work(&state, env.chain_id, &decoded);
+    let work = signature_work(&state, env.chain_id, &decoded, env.sig_cache);
 
     // 3. Every tx in order: ante, then its messages in a branch dropped on failure.
     let tx_env = TxEnv {
@@ -161,13 +164,15 @@ fn halt(module: &str, what: &str, e: StoaError) -> StoaError {
 pub const VERIFY_CHUNK_TXS: usize = 256;
 
 /// One signature to verify: tx and signer index, the key and account number the sign bytes
-/// were built for.
+/// were built for. `known_good` when CheckTx found it valid for the same key and number (no
+/// sign bytes are built then).
 struct SigWork {
     tx: usize,
     signer: usize,
     key: PubKey,
     account_number: u64,
     sign_bytes: Vec<u8>,
+    known_good: bool,
 }
 
 /// The account as it stands in `state`, read without gas or a `Ctx` so that many threads can
@@ -186,11 +191,20 @@ fn signature_work(
     state: &State,
     chain_id: &str,
     decoded: &[StoaResult<DecodedTx>],
+    cache: Option<&SigCache>,
 ) -> Vec<SigWork> {
+    let hashes: Vec<Option<[u8; 32]>> = decoded
+        .iter()
+        .map(|t| t.as_ref().ok().map(|t| t.hash))
+        .collect();
+    let cached = cache
+        .map(|c| c.get_all(&hashes))
+        .unwrap_or_else(|| vec![None; decoded.len()]);
     let mut work: Vec<SigWork> = decoded
         .par_iter()
+        .zip(cached)
         .enumerate()
-        .flat_map_iter(|(t, tx)| {
+        .flat_map_iter(|(t, (tx, cached))| {
             let signers = tx
                 .as_ref()
                 .map(|tx| tx.signers.as_slice())
@@ -199,12 +213,19 @@ fn signature_work(
                 let tx = tx.as_ref().ok()?;
                 let account = peek_account(state, &signer.address)?;
                 let key = account.pub_key.or(signer.pub_key)?;
+                let known_good =
+                    cached.as_ref().and_then(|c| c.get(s)) == Some(&(key, account.account_number));
                 Some(SigWork {
                     tx: t,
                     signer: s,
                     key,
                     account_number: account.account_number,
-                    sign_bytes: tx.sign_bytes(chain_id, account.account_number),
+                    sign_bytes: if known_good {
+                        Vec::new()
+                    } else {
+                        tx.sign_bytes(chain_id, account.account_number)
+                    },
+                    known_good,
                 })
             })
         })
@@ -229,6 +250,7 @@ fn verify_in_chunks(
         let chunk = &work[item..item_end];
         let jobs: Vec<SigJob<'_>> = chunk
             .iter()
+            .filter(|w| !w.known_good)
             .map(|w| {
                 let sig = decoded[w.tx]
                     .as_ref()
@@ -241,10 +263,10 @@ fn verify_in_chunks(
                 }
             })
             .collect();
-        let oks = verify_all(&jobs);
+        let mut oks = verify_all(&jobs).into_iter();
         let verdicts = chunk
             .iter()
-            .zip(oks)
+            .map(|w| (w, w.known_good || oks.next().unwrap_or(false)))
             .map(|(w, ok)| {
                 (
                     w.tx,

@@ -255,3 +255,34 @@ fn store_query_proofs_verify_against_the_app_hash() {
         r.proof_ops.as_ref().unwrap()
     ));
 }
+
+#[test]
+fn checktx_signature_cache_changes_no_result() {
+    // Node A sees every tx in CheckTx first (and skips re-verifying them in the block); node B
+    // sees only the blocks. Same results and app hashes.
+    let (a, numbers) = fresh_chain(Store::open_temporary().unwrap());
+    let (b, _) = fresh_chain(Store::open_temporary().unwrap());
+    for txs in make_blocks(&keys(), &numbers, 12) {
+        let passed = txs.iter().filter(|tx| check(&a, tx).code == 0).count();
+        assert_eq!(
+            a.sig_cache_len(),
+            passed,
+            "every tx CheckTx accepted is cached"
+        );
+        let ra = run_block(&a, &txs);
+        assert_eq!(
+            a.sig_cache_len(),
+            0,
+            "a committed block's txs leave the cache"
+        );
+        let rb = run_block(&b, &txs);
+        assert_eq!(ra.app_hash, rb.app_hash);
+        let codes = |r: &tendermint_proto::v0_38::abci::ResponseFinalizeBlock| {
+            r.tx_results
+                .iter()
+                .map(|t| (t.code, t.gas_used, t.log.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(&ra), codes(&rb));
+    }
+}

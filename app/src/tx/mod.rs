@@ -5,6 +5,7 @@ pub mod ante;
 pub mod decode;
 pub mod events;
 pub mod params;
+pub mod sigcache;
 pub mod signature;
 
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
