@@ -309,17 +309,21 @@ impl Verdicts {
     }
 
     fn for_tx(&mut self, i: usize) -> &[Option<SigVerdict>] {
-        while self.ready <= i {
+        while self.ready <= i && self.ready < self.out.len() {
             match self.recv.recv() {
                 Ok((end, verdicts)) => {
                     for (t, s, v) in verdicts {
-                        self.out[t][s] = Some(v);
+                        if let Some(slot) =
+                            self.out.get_mut(t).and_then(|signers| signers.get_mut(s))
+                        {
+                            *slot = Some(v);
+                        }
                     }
                     self.ready = end;
                 }
                 Err(_) => self.ready = self.out.len(),
             }
         }
-        &self.out[i]
+        self.out.get(i).map(Vec::as_slice).unwrap_or_default()
     }
 }
