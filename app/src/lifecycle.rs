@@ -1,7 +1,8 @@
 //! THE block lifecycle, written out in one place: record the block, begin-block hooks of every
-//! module in order, decode every tx and verify all their signatures in parallel, then each tx in
-//! order (ante, then its messages in a branch that is dropped on failure), end-block hooks,
-//! invariants when configured, and finally the store computes the new app hash.
+//! module in order, decode every tx and verify all their signatures in parallel (except those
+//! CheckTx already verified; the verification starts before the first tx and runs alongside),
+//! then each tx in order (ante, then its messages in a branch that is dropped on failure),
+//! end-block hooks, invariants when configured, and finally the store computes the app hash.
 
 use cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount;
 use prost::Message;
