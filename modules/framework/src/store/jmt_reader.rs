@@ -1,6 +1,6 @@
 //! jmt's `TreeReader`/`HasPreimage` over a [`KvBackend`], used to compute new versions and proofs.
 
-use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader};
+use jmt::storage::{HasPreimage, LeafNode, Node, NodeBatch, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
 
 use super::backend::KvBackend;
@@ -15,6 +15,9 @@ use super::{keys, StoreError};
 pub struct JmtReader<'a> {
     backend: &'a dyn KvBackend,
     root_alias: Option<(NodeKey, NodeKey)>,
+    /// The nodes written by the last committed version, still in memory: a node key names one
+    /// immutable node forever, so these answer without a backend read or a decode.
+    recent: Option<&'a NodeBatch>,
 }
 
 impl<'a> JmtReader<'a> {
@@ -23,6 +26,7 @@ impl<'a> JmtReader<'a> {
         Self {
             backend,
             root_alias: None,
+            recent: None,
         }
     }
 
@@ -42,7 +46,14 @@ impl<'a> JmtReader<'a> {
         Self {
             backend,
             root_alias,
+            recent: None,
         }
+    }
+
+    /// Answers node reads from `recent` (nodes of a committed version) before the backend.
+    pub fn with_recent_nodes(mut self, recent: Option<&'a NodeBatch>) -> Self {
+        self.recent = recent;
+        self
     }
 
     /// The node at `node_key`, decoded.
@@ -51,6 +62,9 @@ impl<'a> JmtReader<'a> {
             Some((alias, target)) if alias == node_key => target,
             _ => node_key,
         };
+        if let Some(node) = self.recent.and_then(|batch| batch.get_node(node_key)) {
+            return Ok(Some(node.clone()));
+        }
         match self.backend.get(&keys::node(node_key)?)? {
             None => Ok(None),
             Some(raw) => borsh::from_slice(&raw)

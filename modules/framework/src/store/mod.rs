@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use jmt::storage::TreeUpdateBatch;
+use jmt::storage::{NodeBatch, TreeUpdateBatch};
 use jmt::{KeyHash, Sha256Jmt};
 use sha2::Sha256;
 
@@ -89,8 +89,24 @@ struct Staged {
     update: TreeUpdateBatch,
 }
 
+/// What the last commit wrote, kept in memory for the next `prepare`: a block mostly touches
+/// keys (and so tree paths) that recent blocks touched too. Never persisted; a reopened store
+/// starts without it and reads everything from the backend.
+struct Recent {
+    /// The version these came from; used only while it is still the last committed one.
+    version: u64,
+    /// Its new tree nodes: exactly the nodes of that version's tree on the paths it changed,
+    /// which the next version's changes to the same keys read back.
+    nodes: NodeBatch,
+    /// Its effective writes, i.e. the latest values of those keys (`None` = absent).
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
 struct Inner {
     backend: Box<dyn KvBackend>,
+    /// See [`Recent`]. Replaced by `commit` just after `committed` (never while holding that
+    /// lock), so it may briefly lag behind: users check that its version is the committed one.
+    recent: RwLock<Option<Arc<Recent>>>,
     /// How many recent versions stay readable; 0 = all.
     retention: u64,
     /// The last commit. Readers hold the read lock while they touch the backend and `commit`
@@ -151,6 +167,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 backend,
+                recent: RwLock::new(None),
                 retention,
                 committed: RwLock::new(committed),
                 staged: Mutex::new(None),
@@ -165,7 +182,14 @@ impl Store {
 
     /// Value at the latest committed version.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let _guard = self.read_committed();
+        let guard = self.read_committed();
+        // The read lock keeps the committed version fixed, so the last commit's writes, if
+        // they are of that version, are its latest values.
+        if let Some(recent) = self.recent_of(guard.map(|c| c.version)) {
+            if let Some(value) = recent.writes.get(key) {
+                return Ok(value.clone());
+            }
+        }
         self.inner.backend.get(&keys::latest(key))
     }
 
@@ -240,6 +264,9 @@ impl Store {
             }
         }
         let backend = self.backend();
+        // Only what the last committed version wrote is still current.
+        let recent = self.recent_of(last.map(|l| l.version));
+        let recent = recent.as_deref();
 
         // Drop writes that change nothing (deleting an absent key, rewriting the same value):
         // the root is a function of the contents alone so it is unaffected, and skipping them
@@ -247,7 +274,10 @@ impl Store {
         let mut effective = BTreeMap::new();
         let mut new_keys = std::collections::BTreeSet::new();
         for (key, value) in writes {
-            let current = backend.get(&keys::latest(key))?;
+            let current = match recent.and_then(|r| r.writes.get(key)) {
+                Some(current) => current.clone(),
+                None => backend.get(&keys::latest(key))?,
+            };
             if current.as_deref() != value.as_deref() {
                 if current.is_none() {
                     new_keys.insert(key.clone());
@@ -256,7 +286,8 @@ impl Store {
             }
         }
 
-        let reader = JmtReader::for_next_version(backend, last.map(|l| l.version), version);
+        let reader = JmtReader::for_next_version(backend, last.map(|l| l.version), version)
+            .with_recent_nodes(recent.map(|r| &r.nodes));
         let tree = Sha256Jmt::new(&reader);
         let value_set = effective
             .iter()
@@ -302,8 +333,26 @@ impl Store {
             self.backend().apply_batch(batch)?;
             *committed = Some(info);
         }
-        *staged_guard = None;
+        // The applied version's nodes and values stay in memory for the next prepare (and
+        // for `get`). Set after `committed`, outside its lock: see `Inner::recent`.
+        let done = staged_guard.take().map(|done| {
+            Arc::new(Recent {
+                version: done.version,
+                nodes: done.update.node_batch,
+                writes: done.writes,
+            })
+        });
+        let superseded = std::mem::replace(
+            &mut *self
+                .inner
+                .recent
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            done,
+        );
         drop(staged_guard);
+        // Freed outside the locks (tens of thousands of nodes for a big block).
+        drop(superseded);
         // Durability outside the locks: the batch is already crash-atomic, readers need not
         // wait for the fsync, and commit only returns once it is done. If the flush fails the
         // version is applied but maybe not durable; the error tells the caller to stop.
@@ -372,6 +421,20 @@ impl Store {
             .committed
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The last commit's in-memory data if it is of `version` (the committed version the
+    /// caller sees), else None.
+    fn recent_of(&self, version: Option<u64>) -> Option<Arc<Recent>> {
+        let recent = self
+            .inner
+            .recent
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        recent
+            .as_ref()
+            .filter(|r| version == Some(r.version))
+            .cloned()
     }
 
     fn lock_staged(&self) -> MutexGuard<'_, Option<Staged>> {

@@ -593,6 +593,12 @@ fn corrupt_data_is_an_error_not_a_panic() {
             Err(StoreError::Corrupt(_))
         ));
         assert!(matches!(store.get_at(b"b", 1), Err(StoreError::Corrupt(_))));
+        store.backend().flush().unwrap();
+    }
+    {
+        // Reopened, so prepare reads the tree from disk (the store that committed version 1
+        // would answer from the nodes it keeps in memory for the next prepare).
+        let store = Store::open(dir.path(), 0).unwrap();
         assert!(matches!(
             store.prepare(2, &writes(&[("c", Some("3"))])),
             Err(StoreError::Corrupt(_))
@@ -849,4 +855,185 @@ fn bench_commit_10k() {
             t2 - t1
         );
     }
+}
+
+/// A fixed sequence of batches (overwrites, deletes, a re-prepare, a skipped height, a reopen
+/// in the middle so later versions are built both with and without the in-memory node cache).
+fn golden_batches() -> Vec<(u64, Writes)> {
+    let mut out = Vec::new();
+    let kv = |i: u32, tag: &str| (format!("key/{i:05}").into_bytes(), format!("{tag}{i}"));
+    // v1: 600 fresh keys.
+    out.push((
+        1,
+        (0..600)
+            .map(|i| {
+                let (k, v) = kv(i, "a");
+                (k, Some(v.into_bytes()))
+            })
+            .collect(),
+    ));
+    // v2: overwrite every third key, delete every seventh, add 50 new ones.
+    let mut w = Writes::new();
+    for i in (0..600).step_by(3) {
+        let (k, v) = kv(i, "b");
+        w.insert(k, Some(v.into_bytes()));
+    }
+    for i in (0..600).step_by(7) {
+        w.insert(kv(i, "").0, None);
+    }
+    for i in 600..650 {
+        let (k, v) = kv(i, "b");
+        w.insert(k, Some(v.into_bytes()));
+    }
+    out.push((2, w));
+    // v3..v8: the same 200 keys rewritten every version (the hot set of a chain).
+    for version in 3..=8u64 {
+        let w = (0..200)
+            .map(|i| {
+                let (k, v) = kv(i * 3 + 1, &format!("v{version}-"));
+                (k, Some(v.into_bytes()))
+            })
+            .collect();
+        out.push((version, w));
+    }
+    // v11 (skipped 9 and 10): delete the hot set, rewrite a no-op and an absent delete.
+    let mut w: Writes = (0..200).map(|i| (kv(i * 3 + 1, "").0, None)).collect();
+    w.insert(kv(2, "").0, Some(b"a2".to_vec()));
+    w.insert(b"never-written".to_vec(), None);
+    out.push((11, w));
+    // v12: a single key.
+    out.push((12, writes(&[("single", Some("x"))])));
+    out
+}
+
+/// Roots of [`golden_batches`], computed before the commit/prepare optimisations (node cache
+/// and value cache) went in: any change to how roots are computed or what they cover shows
+/// up here, so a storage change cannot silently alter app hashes.
+const GOLDEN_ROOTS: &[(u64, &str)] = &[
+    (
+        1,
+        "9ff800f68b9fa97ff3572a58c676a7b92368959eb07b3a297e5b360de0bf037a",
+    ),
+    (
+        2,
+        "c9153ce642883ac7e1cd48e4bee93a8907f206d7c46c5ca664c127cb33fd3dcb",
+    ),
+    (
+        3,
+        "9d71061e8c1b6af65fdcfc70eeae3c6b944314d11c6eadacf8ffa1533ded2733",
+    ),
+    (
+        4,
+        "9d27324e4aba5fd389b6c8fbf3306379a5a38233c7c0614da8ed1477d96c31c6",
+    ),
+    (
+        5,
+        "ff94844a8e4e124714c889d9ea77c38f73801ed6fc3b00dbc18bba6afa2153de",
+    ),
+    (
+        6,
+        "09a2f3b02b92ceaaf52a8e5e2d51aca0d2c2b340223714a665305f2613e63b93",
+    ),
+    (
+        7,
+        "cd16354b825e3cc7fdfe1010fb93a0b318684dd2eb83caeb9b7a756bd71a6522",
+    ),
+    (
+        8,
+        "c297113f87762567eea3e1537dc96d07fee48387a6ffd34be30ac6d9f2c62c98",
+    ),
+    (
+        11,
+        "ca7620307965ca529ead7ebb1ea6b48d52b4c39e2d8f0a0d84346f0681533f97",
+    ),
+    (
+        12,
+        "1ab586def896e82f14b63c43abb2b402b7d3098423c23c96d6a080b3a580ad0b",
+    ),
+];
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Opens the store at `path`, retrying briefly: sled's background flusher may hold the
+/// directory lock for a moment after the previous handle is dropped (seen on a loaded machine).
+fn reopen(path: &Path, retention: u64) -> Store {
+    for _ in 0..100 {
+        if let Ok(store) = Store::open(path, retention) {
+            return store;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Store::open(path, retention).unwrap()
+}
+
+#[test]
+fn golden_roots_for_a_fixed_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), 3).unwrap();
+    let mut got = Vec::new();
+    for (version, w) in golden_batches() {
+        if version == 6 {
+            // Reopen: the next prepare has no in-memory state from the previous commit.
+            drop(store);
+            store = reopen(dir.path(), 3);
+        }
+        if version == 4 {
+            // A prepare that is replaced before commit must leave no trace.
+            store
+                .prepare(version, &writes(&[("junk", Some("j"))]))
+                .unwrap();
+        }
+        let root = store.prepare(version, &w).unwrap();
+        assert_eq!(store.commit().unwrap().root, root);
+        got.push((version, hex(&root)));
+    }
+    // And the same sequence in one fresh temporary store, never reopened.
+    let fresh = Store::open_temporary().unwrap();
+    for ((version, w), (_, want)) in golden_batches().into_iter().zip(&got) {
+        assert_eq!(&hex(&fresh.prepare(version, &w).unwrap()), want);
+        fresh.commit().unwrap();
+    }
+    let expected: Vec<(u64, String)> = GOLDEN_ROOTS
+        .iter()
+        .map(|(v, r)| (*v, r.to_string()))
+        .collect();
+    assert_eq!(got, expected, "roots changed: {got:#?}");
+}
+
+/// Timing run (ignored): 20,000 keys, then versions rewriting the same 15,000 of them, the
+/// shape of a chain's blocks (the same accounts every block).
+/// `cargo test --release -p stoa-framework --lib bench_hot_keys -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_hot_keys() {
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1000).unwrap();
+    let key = |i: u32| format!("bank/balances/{i:08}").into_bytes();
+    let genesis: Writes = (0..20_000u32)
+        .map(|i| (key(i), Some(vec![1; 40])))
+        .collect();
+    store.prepare(1, &genesis).unwrap();
+    store.commit().unwrap();
+    let (mut prepare, mut commit) = (Vec::new(), Vec::new());
+    for version in 2..=9u64 {
+        let batch: Writes = (0..15_000u32)
+            .map(|i| (key(i), Some(vec![version as u8; 40])))
+            .collect();
+        let t0 = Instant::now();
+        store.prepare(version, &batch).unwrap();
+        let t1 = Instant::now();
+        store.commit().unwrap();
+        prepare.push(t1 - t0);
+        commit.push(Instant::now() - t1);
+    }
+    prepare.sort();
+    commit.sort();
+    println!(
+        "15,000 hot writes: prepare median {:?}, commit median {:?}",
+        prepare[prepare.len() / 2],
+        commit[commit.len() / 2]
+    );
 }
