@@ -13,7 +13,7 @@ use cosmos_sdk_proto::cosmos::bank::v1beta1::{
     query_client::QueryClient as BankClient, QueryAllBalancesRequest, QueryBalanceRequest,
     QuerySupplyOfRequest, QueryTotalSupplyRequest,
 };
-use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
+use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -136,6 +136,28 @@ fn print_coins(
     Ok(())
 }
 
+/// Follows Cosmos pagination (`next_key`, 1,000 a page) until the last page.
+async fn all_pages(
+    mut fetch: impl AsyncFnMut(PageRequest) -> Result<(Vec<ProtoCoin>, Option<PageResponse>)>,
+) -> Result<Vec<ProtoCoin>> {
+    let mut all = Vec::new();
+    let mut next_key = Vec::new();
+    loop {
+        let page = PageRequest {
+            key: next_key.clone(),
+            limit: 1000,
+            ..Default::default()
+        };
+        let (items, pagination) = fetch(page).await?;
+        all.extend(items);
+        match pagination {
+            // A server that repeats a key would loop forever: stop there.
+            Some(p) if !p.next_key.is_empty() && p.next_key != next_key => next_key = p.next_key,
+            _ => return Ok(all),
+        }
+    }
+}
+
 async fn balances(ctx: &Ctx, grpc: &str, address: &Address, denom: Option<&str>) -> Result<()> {
     let mut bank = BankClient::new(client::grpc(grpc).await?);
     let coins = match denom {
@@ -154,31 +176,19 @@ async fn balances(ctx: &Ctx, grpc: &str, address: &Address, denom: Option<&str>)
             })]
         }
         None => {
-            let mut all = Vec::new();
-            let mut next_key = Vec::new();
-            loop {
+            all_pages(async |page| {
                 let r = bank
                     .all_balances(QueryAllBalancesRequest {
                         address: address.to_string(),
-                        pagination: Some(PageRequest {
-                            key: next_key.clone(),
-                            limit: 1000,
-                            ..Default::default()
-                        }),
+                        pagination: Some(page),
                         resolve_denom: false,
                     })
                     .await
                     .map_err(|s| client::grpc_error("bank balances query", s))?
                     .into_inner();
-                all.extend(r.balances);
-                match r.pagination {
-                    Some(p) if !p.next_key.is_empty() && p.next_key != next_key => {
-                        next_key = p.next_key
-                    }
-                    _ => break,
-                }
-            }
-            all
+                Ok((r.balances, r.pagination))
+            })
+            .await?
         }
     };
     print_coins(
@@ -207,29 +217,17 @@ async fn supply(ctx: &Ctx, grpc: &str, denom: Option<&str>) -> Result<()> {
             })]
         }
         None => {
-            let mut all = Vec::new();
-            let mut next_key = Vec::new();
-            loop {
+            all_pages(async |page| {
                 let r = bank
                     .total_supply(QueryTotalSupplyRequest {
-                        pagination: Some(PageRequest {
-                            key: next_key.clone(),
-                            limit: 1000,
-                            ..Default::default()
-                        }),
+                        pagination: Some(page),
                     })
                     .await
                     .map_err(|s| client::grpc_error("bank supply query", s))?
                     .into_inner();
-                all.extend(r.supply);
-                match r.pagination {
-                    Some(p) if !p.next_key.is_empty() && p.next_key != next_key => {
-                        next_key = p.next_key
-                    }
-                    _ => break,
-                }
-            }
-            all
+                Ok((r.supply, r.pagination))
+            })
+            .await?
         }
     };
     print_coins(
