@@ -164,26 +164,22 @@ pub fn label_hash_rate(cpu_secs: f64) -> f64 {
 /// CPU time (user + system) of the calling thread, from /proc/thread-self/stat (clock ticks of
 /// 10 ms), so per-core throughput does not depend on what else shares the machine.
 pub fn thread_cpu_secs() -> f64 {
-    fs::read_to_string("/proc/thread-self/stat")
+    stat_cpu_secs("/proc/thread-self/stat")
+}
+
+/// CPU time of the whole process (all threads), from /proc/self/stat.
+pub fn process_cpu_secs() -> f64 {
+    stat_cpu_secs("/proc/self/stat")
+}
+
+/// utime + stime of a /proc `stat` file, in seconds; 0 when it cannot be read.
+fn stat_cpu_secs(path: &str) -> f64 {
+    fs::read_to_string(path)
         .ok()
         .and_then(|stat| {
             let after = stat.rsplit_once(')')?.1;
             let fields: Vec<&str> = after.split_whitespace().collect();
             // Fields after the command: state is 3rd overall, utime 14th, stime 15th.
-            let utime: u64 = fields.get(11)?.parse().ok()?;
-            let stime: u64 = fields.get(12)?.parse().ok()?;
-            Some((utime + stime) as f64 / 100.0)
-        })
-        .unwrap_or(0.0)
-}
-
-/// CPU time of the whole process (all threads), from /proc/self/stat.
-pub fn process_cpu_secs() -> f64 {
-    fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            let after = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = after.split_whitespace().collect();
             let utime: u64 = fields.get(11)?.parse().ok()?;
             let stime: u64 = fields.get(12)?.parse().ok()?;
             Some((utime + stime) as f64 / 100.0)
