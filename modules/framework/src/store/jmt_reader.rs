@@ -1,12 +1,48 @@
 //! jmt's `TreeReader`/`HasPreimage` over a [`KvBackend`], used to compute new versions and proofs.
 
+use std::collections::BTreeMap;
+
 use jmt::storage::{HasPreimage, LeafNode, Node, NodeBatch, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
 
 use super::backend::KvBackend;
-use super::{keys, StoreError};
+use super::{chunks, keys, StoreError};
 
-/// Reads committed tree nodes, value history and preimages from the backend.
+/// A decoded node and, for a leaf, its value.
+pub type NodeEntry = (Node, Option<Vec<u8>>);
+
+/// The tree nodes one version created, held in memory, with the values of its leaves.
+pub struct VersionNodes {
+    pub version: u64,
+    pub nodes: NodeBatch,
+    /// Values of leaves this version re-created at a new position without writing their key
+    /// (jmt moves a leaf down when a new key lands next to it); written keys' values are in
+    /// `nodes`' values.
+    pub moved: BTreeMap<KeyHash, Vec<u8>>,
+}
+
+impl VersionNodes {
+    /// The node at `node_key` and, for a leaf, its value.
+    pub fn entry(&self, node_key: &NodeKey) -> Option<NodeEntry> {
+        let node = self.nodes.get_node(node_key)?;
+        let value = match node {
+            Node::Leaf(leaf) => self.leaf_value(leaf),
+            _ => None,
+        };
+        Some((node.clone(), value))
+    }
+
+    /// The value of a leaf this version created.
+    pub fn leaf_value(&self, leaf: &LeafNode) -> Option<Vec<u8>> {
+        let key_hash = leaf.key_hash();
+        match self.nodes.values().get(&(self.version, key_hash)) {
+            Some(value) => value.clone(),
+            None => self.moved.get(&key_hash).cloned(),
+        }
+    }
+}
+
+/// Reads committed tree nodes, values and preimages from the backend.
 ///
 /// jmt builds version `v` on top of the root stored at `v - 1`. When the new version does not
 /// directly follow the last committed one (CometBFT's `initial_height`, or any skipped
@@ -15,9 +51,9 @@ use super::{keys, StoreError};
 pub struct JmtReader<'a> {
     backend: &'a dyn KvBackend,
     root_alias: Option<(NodeKey, NodeKey)>,
-    /// The nodes written by the last committed version, still in memory: a node key names one
+    /// The nodes the last committed version created, still in memory: a node key names one
     /// immutable node forever, so these answer without a backend read or a decode.
-    recent: Option<&'a NodeBatch>,
+    recent: Option<&'a VersionNodes>,
 }
 
 impl<'a> JmtReader<'a> {
@@ -51,41 +87,71 @@ impl<'a> JmtReader<'a> {
     }
 
     /// Answers node reads from `recent` (nodes of a committed version) before the backend.
-    pub fn with_recent_nodes(mut self, recent: Option<&'a NodeBatch>) -> Self {
+    pub fn with_recent_nodes(mut self, recent: Option<&'a VersionNodes>) -> Self {
         self.recent = recent;
         self
     }
 
-    /// The node at `node_key`, decoded.
-    pub fn node(&self, node_key: &NodeKey) -> Result<Option<Node>, StoreError> {
+    /// The node at `node_key`, decoded, with its value if it is a leaf.
+    pub fn entry(&self, node_key: &NodeKey) -> Result<Option<NodeEntry>, StoreError> {
         let node_key = match &self.root_alias {
             Some((alias, target)) if alias == node_key => target,
             _ => node_key,
         };
-        if let Some(node) = self.recent.and_then(|batch| batch.get_node(node_key)) {
-            return Ok(Some(node.clone()));
+        if let Some(recent) = self.recent.filter(|r| r.version == node_key.version()) {
+            if let Some(entry) = recent.entry(node_key) {
+                return Ok(Some(entry));
+            }
         }
-        match self.backend.get(&keys::node(node_key)?)? {
+        let path = keys::path_key(node_key.nibble_path());
+        match chunks::read(self.backend, node_key.version(), &path)? {
             None => Ok(None),
-            Some(raw) => borsh::from_slice(&raw)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("decoding tree node: {e}"))),
+            Some((raw, value)) => {
+                let node = borsh::from_slice(&raw)
+                    .map_err(|e| StoreError::Corrupt(format!("decoding tree node: {e}")))?;
+                Ok(Some((node, value)))
+            }
         }
     }
 
-    /// The newest value history entry of `key_hash` at or before `max_version`; `None` if the
-    /// key was absent (never written or deleted) at that version.
+    /// The node at `node_key`, decoded.
+    pub fn node(&self, node_key: &NodeKey) -> Result<Option<Node>, StoreError> {
+        Ok(self.entry(node_key)?.map(|(node, _)| node))
+    }
+
+    /// The value of `key_hash` in the tree of `version` (whose root must exist): a walk from
+    /// the root down the key's nibbles to its leaf, which carries the value.
     pub fn value_at(
         &self,
-        max_version: Version,
+        version: Version,
         key_hash: &KeyHash,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let prefix = keys::value_prefix(key_hash);
-        let upper = keys::value(key_hash, max_version);
-        match self.backend.last_at_or_before(&prefix, &upper)? {
-            None => Ok(None),
-            Some((_, raw)) => keys::decode_value(&raw),
+        let mut node_key = keys::root_node_key(version);
+        for depth in 0..=64 {
+            let Some((node, value)) = self.entry(&node_key)? else {
+                return Err(StoreError::Corrupt(format!(
+                    "tree node at depth {depth} of version {version} is missing"
+                )));
+            };
+            match node {
+                Node::Null => return Ok(None),
+                Node::Leaf(leaf) if leaf.key_hash() == *key_hash => {
+                    return value
+                        .map(Some)
+                        .ok_or_else(|| StoreError::Corrupt("leaf without a value".into()));
+                }
+                Node::Leaf(_) => return Ok(None),
+                Node::Internal(internal) => {
+                    let nibble = keys::key_hash_nibble(key_hash, depth);
+                    let Some(child) = internal.child(nibble.into()) else {
+                        return Ok(None);
+                    };
+                    node_key =
+                        NodeKey::new(child.version, keys::key_hash_prefix(key_hash, depth + 1));
+                }
+            }
         }
+        Err(StoreError::Corrupt("tree deeper than a key hash".into()))
     }
 }
 

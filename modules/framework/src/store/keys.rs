@@ -2,35 +2,47 @@
 //!
 //! All namespaces share one backend keyspace so a commit is a single atomic batch. Versions are
 //! big-endian so byte order equals numeric order, which the range scans below depend on.
+//!
+//! sled costs several microseconds per operation whatever the size of the value, so the layout
+//! keeps the operations of a commit few: a version's tree nodes (with the values of its leaves)
+//! are written as a handful of chunks rather than one key per node, and the latest-value map is
+//! updated from an in-memory overlay only every so often (see `mod.rs`).
 
 use jmt::storage::{NibblePath, NodeKey};
 use jmt::KeyHash;
 
 use super::StoreError;
 
-/// Latest committed value per raw key: `L | raw key -> value`. Serves `get`/`iter_prefix`
-/// without walking the tree.
+/// Latest value per raw key as of the checkpoint version: `L | raw key -> value`. Writes since
+/// then live in memory and in the `D` records.
 pub const LATEST: u8 = b'L';
 /// Key preimages: `P | key hash -> raw key`, needed for ICS23 proofs (jmt's `HasPreimage`).
 pub const PREIMAGE: u8 = b'P';
-/// Tree nodes: `N | borsh(NodeKey) -> borsh(Node)`.
+/// Deletion marks: `Z | key hash -> version (8 bytes BE)` of the key's last deletion, so pruning
+/// knows when a deleted key's preimage is no longer needed.
+pub const DELETED: u8 = b'Z';
+/// Tree node chunks: `N | version | chunk number (4 bytes BE) -> chunk` (see `chunks.rs`): the
+/// nodes created at `version`, sorted by nibble path.
 pub const NODE: u8 = b'N';
-/// Value history: `V | key hash | version -> 0 (deleted) or 1 ++ value`.
-pub const VALUE: u8 = b'V';
-/// jmt's stale node index: `S | stale since version -> list of node storage keys` (nodes that
-/// are no longer part of the tree from that version on).
-pub const STALE_NODE: u8 = b'S';
-/// Our stale value index: `W | version -> key hashes written at that version`; each key's
-/// older history entries are superseded from then on.
-pub const STALE_VALUE: u8 = b'W';
+/// Chunk index of a version: `I | version -> first path and entry count of each chunk`.
+pub const CHUNK_INDEX: u8 = b'I';
+/// A version's effective writes: `D | version -> writes`, kept until a checkpoint folds them
+/// into `L`; replayed into the in-memory overlay when the store is reopened.
+pub const WRITES: u8 = b'D';
+/// Stale index: `S | stale since version -> node keys no longer in the tree from that version
+/// on, and key hashes deleted at that version`.
+pub const STALE: u8 = b'S';
 /// Root per committed version: `R | version -> root`. Its presence marks a retained version.
 pub const ROOT: u8 = b'R';
 /// Last commit: version (8 bytes BE) ++ root (32 bytes).
 pub const LAST_COMMIT: &[u8] = b"Mlast_commit";
-/// On-disk layout version, so an incompatible future layout is refused rather than misread.
+/// The version the `L` map reflects (8 bytes BE); absent = none yet.
+pub const CHECKPOINT: &[u8] = b"Mcheckpoint";
+/// On-disk layout version, so an incompatible layout is refused rather than misread.
 pub const FORMAT: &[u8] = b"Mformat";
-/// The layout version written by this code.
-pub const FORMAT_VERSION: &[u8] = &[1];
+/// The layout version written by this code. 1 was one backend key per tree node with a
+/// separate value history; 2 is the chunked layout.
+pub const FORMAT_VERSION: &[u8] = &[2];
 
 fn with_prefix(ns: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|p| p.len()).sum::<usize>();
@@ -50,12 +62,34 @@ pub fn preimage(key_hash: &KeyHash) -> Vec<u8> {
     with_prefix(PREIMAGE, &[&key_hash.0])
 }
 
-pub fn node_key_bytes(node_key: &NodeKey) -> Result<Vec<u8>, StoreError> {
-    borsh::to_vec(node_key).map_err(|e| StoreError::Corrupt(format!("encoding node key: {e}")))
+pub fn deleted(key_hash: &KeyHash) -> Vec<u8> {
+    with_prefix(DELETED, &[&key_hash.0])
 }
 
-pub fn node(node_key: &NodeKey) -> Result<Vec<u8>, StoreError> {
-    Ok(with_prefix(NODE, &[&node_key_bytes(node_key)?]))
+pub fn chunk(version: u64, number: u32) -> Vec<u8> {
+    with_prefix(NODE, &[&version.to_be_bytes(), &number.to_be_bytes()])
+}
+
+pub fn chunk_index(version: u64) -> Vec<u8> {
+    with_prefix(CHUNK_INDEX, &[&version.to_be_bytes()])
+}
+
+pub fn writes(version: u64) -> Vec<u8> {
+    with_prefix(WRITES, &[&version.to_be_bytes()])
+}
+
+pub fn stale(since: u64) -> Vec<u8> {
+    with_prefix(STALE, &[&since.to_be_bytes()])
+}
+
+pub fn root(version: u64) -> Vec<u8> {
+    with_prefix(ROOT, &[&version.to_be_bytes()])
+}
+
+/// The version of a `writes`, `stale`, `root` or `chunk_index` key (namespace byte, then the
+/// version).
+pub fn parse_version_key(key: &[u8]) -> Result<u64, StoreError> {
+    be_u64(key.get(1..9), "versioned key")
 }
 
 /// The key of the root node of `version` (the node at the empty nibble path).
@@ -63,102 +97,54 @@ pub fn root_node_key(version: u64) -> NodeKey {
     NodeKey::new(version, std::iter::empty().collect::<NibblePath>())
 }
 
-pub fn value_prefix(key_hash: &KeyHash) -> Vec<u8> {
-    with_prefix(VALUE, &[&key_hash.0])
+/// A nibble path as bytes: its length in nibbles, then the nibbles two to a byte (high first).
+/// Chunks are sorted by this encoding; any fixed order would do as long as writer and reader
+/// agree.
+pub fn path_key(path: &NibblePath) -> Vec<u8> {
+    let n = path.num_nibbles();
+    let mut out = Vec::with_capacity(1 + n.div_ceil(2));
+    // At most 64 nibbles (a 32-byte key hash).
+    out.push(n as u8);
+    for i in (0..n).step_by(2) {
+        let high = u8::from(path.get_nibble(i)) << 4;
+        let low = if i + 1 < n {
+            u8::from(path.get_nibble(i + 1))
+        } else {
+            0
+        };
+        out.push(high | low);
+    }
+    out
 }
 
-pub fn value(key_hash: &KeyHash, version: u64) -> Vec<u8> {
-    with_prefix(VALUE, &[&key_hash.0, &version.to_be_bytes()])
-}
-
-/// The version suffix of a `value` key.
-pub fn value_version(key: &[u8]) -> Result<u64, StoreError> {
-    be_u64(key.get(33..41), "value history key")
-}
-
-pub fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
-    match value {
-        None => vec![0],
-        Some(v) => {
-            let mut out = Vec::with_capacity(1 + v.len());
-            out.push(1);
-            out.extend_from_slice(v);
-            out
-        }
+/// Nibble `i` (0 = high half of the first byte) of a key hash.
+pub fn key_hash_nibble(key_hash: &KeyHash, i: usize) -> u8 {
+    let byte = key_hash.0[i / 2];
+    if i.is_multiple_of(2) {
+        byte >> 4
+    } else {
+        byte & 0x0f
     }
 }
 
-pub fn decode_value(raw: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-    match raw.split_first() {
-        Some((0, [])) => Ok(None),
-        Some((1, rest)) => Ok(Some(rest.to_vec())),
-        _ => Err(StoreError::Corrupt("malformed value history entry".into())),
-    }
-}
-
-/// Key of the stale node list of `since`. One entry per version, not per node, keeps the
-/// commit batch small (sled costs per operation, not per byte).
-pub fn stale_nodes(since: u64) -> Vec<u8> {
-    with_prefix(STALE_NODE, &[&since.to_be_bytes()])
-}
-
-/// Key of the stale value list of `since` (one entry per version, as above).
-pub fn stale_values(since: u64) -> Vec<u8> {
-    with_prefix(STALE_VALUE, &[&since.to_be_bytes()])
-}
-
-/// The version of a `stale_nodes`/`stale_values` key.
-pub fn parse_stale_key(key: &[u8]) -> Result<u64, StoreError> {
-    be_u64(key.get(1..9), "stale index key")
-}
-
-/// Appends a node's storage key to a stale node list: 4-byte big-endian length, then the key.
-pub fn push_stale_node(list: &mut Vec<u8>, node_key: &NodeKey) -> Result<(), StoreError> {
-    let key = node(node_key)?;
-    let len = u32::try_from(key.len())
-        .map_err(|_| StoreError::Corrupt("node key too long for the stale index".into()))?;
-    list.extend_from_slice(&len.to_be_bytes());
-    list.extend_from_slice(&key);
-    Ok(())
-}
-
-/// The node storage keys of a stale node list.
-pub fn parse_stale_nodes(mut list: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-    let malformed = || StoreError::Corrupt("malformed stale node list".into());
-    let mut out = Vec::new();
-    while !list.is_empty() {
-        let (len, rest) = list.split_at_checked(4).ok_or_else(malformed)?;
-        let len = u32::from_be_bytes(len.try_into().map_err(|_| malformed())?) as usize;
-        let (key, rest) = rest.split_at_checked(len).ok_or_else(malformed)?;
-        out.push(key.to_vec());
-        list = rest;
-    }
-    Ok(out)
-}
-
-/// The key hashes of a stale value list (32 bytes each, concatenated).
-pub fn parse_stale_values(list: &[u8]) -> Result<Vec<KeyHash>, StoreError> {
-    let malformed = || StoreError::Corrupt("malformed stale value list".into());
-    let chunks = list.chunks_exact(32);
-    if !chunks.remainder().is_empty() {
-        return Err(malformed());
-    }
-    chunks
-        .map(|c| c.try_into().map(KeyHash).map_err(|_| malformed()))
+/// The first `len` nibbles of a key hash as a nibble path.
+pub fn key_hash_prefix(key_hash: &KeyHash, len: usize) -> NibblePath {
+    (0..len)
+        .map(|i| key_hash_nibble(key_hash, i).into())
         .collect()
-}
-
-pub fn root(version: u64) -> Vec<u8> {
-    with_prefix(ROOT, &[&version.to_be_bytes()])
-}
-
-pub fn parse_root_key(key: &[u8]) -> Result<u64, StoreError> {
-    be_u64(key.get(1..9), "root key")
 }
 
 pub fn root_value(raw: &[u8]) -> Result<[u8; 32], StoreError> {
     raw.try_into()
         .map_err(|_| StoreError::Corrupt("malformed root entry".into()))
+}
+
+pub fn encode_version(version: u64) -> Vec<u8> {
+    version.to_be_bytes().to_vec()
+}
+
+pub fn decode_version(raw: &[u8], what: &str) -> Result<u64, StoreError> {
+    be_u64(Some(raw), what)
 }
 
 pub fn encode_last_commit(version: u64, root: &[u8; 32]) -> Vec<u8> {
@@ -174,6 +160,106 @@ pub fn decode_last_commit(raw: &[u8]) -> Result<(u64, [u8; 32]), StoreError> {
     }
     let version = be_u64(raw.get(..8), "last commit record")?;
     Ok((version, root_value(&raw[8..])?))
+}
+
+/// A version's effective writes: per entry a 4-byte BE key length, the key, then 0 (deleted)
+/// or 1 with a 4-byte BE value length and the value.
+pub fn encode_writes<'a>(
+    writes: impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (key, value) in writes {
+        put_bytes(&mut out, key);
+        match value {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                put_bytes(&mut out, v);
+            }
+        }
+    }
+    out
+}
+
+pub type DecodedWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+pub fn decode_writes(mut raw: &[u8]) -> Result<DecodedWrites, StoreError> {
+    let mut out = Vec::new();
+    while !raw.is_empty() {
+        let key = take_bytes(&mut raw, "writes record")?.to_vec();
+        let (tag, rest) = raw
+            .split_first()
+            .ok_or_else(|| StoreError::Corrupt("malformed writes record".into()))?;
+        raw = rest;
+        let value = match tag {
+            0 => None,
+            1 => Some(take_bytes(&mut raw, "writes record")?.to_vec()),
+            _ => return Err(StoreError::Corrupt("malformed writes record".into())),
+        };
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+/// A stale list: node keys (8-byte BE version, 1-byte path key length, path key) and key
+/// hashes deleted at that version, as two length-prefixed sections.
+pub fn encode_stale(nodes: &[(u64, Vec<u8>)], deleted: &[KeyHash]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(nodes.len() as u32).to_be_bytes());
+    for (version, path) in nodes {
+        out.extend_from_slice(&version.to_be_bytes());
+        out.push(path.len() as u8);
+        out.extend_from_slice(path);
+    }
+    out.extend_from_slice(&(deleted.len() as u32).to_be_bytes());
+    for key_hash in deleted {
+        out.extend_from_slice(&key_hash.0);
+    }
+    out
+}
+
+pub type StaleNodes = Vec<(u64, Vec<u8>)>;
+
+pub fn decode_stale(mut raw: &[u8]) -> Result<(StaleNodes, Vec<KeyHash>), StoreError> {
+    let malformed = || StoreError::Corrupt("malformed stale list".into());
+    let count = take_u32(&mut raw).ok_or_else(malformed)?;
+    let mut nodes = Vec::new();
+    for _ in 0..count {
+        let (version, rest) = raw.split_at_checked(8).ok_or_else(malformed)?;
+        let version = be_u64(Some(version), "stale list")?;
+        let (len, rest) = rest.split_first().ok_or_else(malformed)?;
+        let (path, rest) = rest.split_at_checked(*len as usize).ok_or_else(malformed)?;
+        nodes.push((version, path.to_vec()));
+        raw = rest;
+    }
+    let count = take_u32(&mut raw).ok_or_else(malformed)? as usize;
+    if raw.len() != count.checked_mul(32).ok_or_else(malformed)? {
+        return Err(malformed());
+    }
+    let deleted = raw
+        .chunks_exact(32)
+        .map(|c| c.try_into().map(KeyHash).map_err(|_| malformed()))
+        .collect::<Result<_, _>>()?;
+    Ok((nodes, deleted))
+}
+
+pub fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+pub fn take_u32(raw: &mut &[u8]) -> Option<u32> {
+    let (head, rest) = raw.split_at_checked(4)?;
+    *raw = rest;
+    Some(u32::from_be_bytes(head.try_into().ok()?))
+}
+
+pub fn take_bytes<'a>(raw: &mut &'a [u8], what: &str) -> Result<&'a [u8], StoreError> {
+    let malformed = || StoreError::Corrupt(format!("malformed {what}"));
+    let len = take_u32(raw).ok_or_else(malformed)? as usize;
+    let (bytes, rest) = raw.split_at_checked(len).ok_or_else(malformed)?;
+    *raw = rest;
+    Ok(bytes)
 }
 
 fn be_u64(bytes: Option<&[u8]>, what: &str) -> Result<u64, StoreError> {

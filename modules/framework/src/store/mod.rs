@@ -1,30 +1,37 @@
 //! The Merklized, versioned state store: a Jellyfish Merkle tree (jmt) persisted in sled.
 //!
-//! Layout (see `keys.rs`): tree nodes, a per-key value history, a "latest value" map keyed by raw
-//! key, key preimages, per-version roots, and jmt's stale node index all live in one backend
+//! Layout (see `keys.rs`): each version's new tree nodes, with the values of their leaves, as a
+//! few chunks; a "latest value" map keyed by raw key as of a checkpoint, plus each later
+//! version's writes; key preimages; per-version roots; and a stale index, all in one backend
 //! keyspace. A block's writes are turned into tree nodes in memory by [`Store::prepare`] and
 //! written by [`Store::commit`] as one atomic batch followed by a flush, so a crash at any point
 //! leaves the last fully committed version readable. Pruning rides along in that same batch.
+//!
+//! Why this shape: sled costs several microseconds per operation, so one operation per node and
+//! per written key made a 5,000-transfer block cost hundreds of milliseconds to commit. Here a
+//! commit is a few dozen operations; the latest-value map is brought up to date from memory
+//! (the overlay) only at checkpoints, where a key written by many versions is written once.
 
 mod backend;
+mod chunks;
 mod jmt_reader;
 mod keys;
 mod sled_backend;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use jmt::storage::{NodeBatch, TreeUpdateBatch};
+use jmt::storage::{Node, StaleNodeIndexBatch};
 use jmt::{KeyHash, Sha256Jmt};
 use sha2::Sha256;
 
 pub use backend::{KvBackend, KvPair, WriteBatch};
 pub use sled_backend::SledBackend;
 
-use jmt_reader::JmtReader;
+use jmt_reader::{JmtReader, VersionNodes};
 
 /// The root of the empty tree (jmt's placeholder hash, which jmt does not export). A test
 /// checks it against what jmt actually produces for a tree whose keys were all deleted.
@@ -77,43 +84,64 @@ pub struct CommitInfo {
     pub root: [u8; 32],
 }
 
+/// Writes since the checkpoint fold into `L` once this many distinct keys have piled up...
+const CHECKPOINT_KEYS: usize = 50_000;
+/// ...or this many versions have been committed since the last checkpoint (bounds the replay
+/// of `D` records when the store is reopened).
+const CHECKPOINT_VERSIONS: u64 = 200;
+
+type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
 /// A prepared but not yet committed version.
 struct Staged {
     version: u64,
     root: [u8; 32],
     /// The effective writes (no-ops dropped), for the latest-value map and preimages.
-    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    writes: Writes,
     /// Keys of `writes` absent from the latest committed state: only these need a preimage
     /// written (a present key's preimage is already stored).
-    new_keys: std::collections::BTreeSet<Vec<u8>>,
-    update: TreeUpdateBatch,
+    new_keys: BTreeSet<Vec<u8>>,
+    nodes: VersionNodes,
+    stale: StaleNodeIndexBatch,
 }
 
-/// What the last commit wrote, kept in memory for the next `prepare`: a block mostly touches
-/// keys (and so tree paths) that recent blocks touched too. Never persisted; a reopened store
-/// starts without it and reads everything from the backend.
-struct Recent {
-    /// The version these came from; used only while it is still the last committed one.
-    version: u64,
-    /// Its new tree nodes: exactly the nodes of that version's tree on the paths it changed,
-    /// which the next version's changes to the same keys read back.
-    nodes: NodeBatch,
-    /// Its effective writes, i.e. the latest values of those keys (`None` = absent).
-    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+/// The committed state readers see, changed only under the write lock by `commit`.
+struct Committed {
+    info: Option<CommitInfo>,
+    /// The version the backend's `L` map reflects (0 = none yet).
+    checkpoint: u64,
+    /// The effective writes of the versions after `checkpoint`, merged (newest wins;
+    /// `None` = deleted). `L` overlaid with this is the latest state.
+    overlay: Writes,
+    /// The versions whose `D` records hold those writes.
+    pending: Vec<u64>,
+}
+
+impl Committed {
+    /// The latest value of `key`: the overlay, else the checkpointed map.
+    fn get(&self, backend: &dyn KvBackend, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.overlay.get(key) {
+            Some(value) => Ok(value.clone()),
+            None => backend.get(&keys::latest(key)),
+        }
+    }
 }
 
 struct Inner {
     backend: Box<dyn KvBackend>,
-    /// See [`Recent`]. Replaced by `commit` just after `committed` (never while holding that
-    /// lock), so it may briefly lag behind: users check that its version is the committed one.
-    recent: RwLock<Option<Arc<Recent>>>,
+    /// The tree nodes of the last commit, kept in memory for the next `prepare` (a block mostly
+    /// touches the paths recent blocks touched) and for reads. Replaced by `commit` just after
+    /// `committed` (never while holding that lock), so it may briefly lag behind; a node key
+    /// names one node forever, so a lagging copy is still correct for the keys it has.
+    recent: RwLock<Option<Arc<VersionNodes>>>,
     /// How many recent versions stay readable; 0 = all.
     retention: u64,
+    checkpoint_keys: usize,
+    checkpoint_versions: u64,
     /// The last commit. Readers hold the read lock while they touch the backend and `commit`
     /// holds the write lock while it applies its batch, so a reader never sees half a commit
-    /// (sled batches are crash-atomic, but a concurrent range scan could straddle one) and
-    /// pruning never deletes nodes under a proof being built.
-    committed: RwLock<Option<CommitInfo>>,
+    /// and pruning never deletes nodes under a proof being built.
+    committed: RwLock<Committed>,
     /// The staged batch. `prepare` and `commit` hold this for their whole run, which also
     /// serialises them against each other; lock order is always `staged` then `committed`.
     staged: Mutex<Option<Staged>>,
@@ -149,6 +177,16 @@ impl Store {
 
     /// A store over any backend (how sled could be swapped for something else).
     pub fn with_backend(backend: Box<dyn KvBackend>, retention: u64) -> Result<Store, StoreError> {
+        Self::with_checkpoints(backend, retention, CHECKPOINT_KEYS, CHECKPOINT_VERSIONS)
+    }
+
+    /// As [`Store::with_backend`], with the checkpoint thresholds given (tests use small ones).
+    fn with_checkpoints(
+        backend: Box<dyn KvBackend>,
+        retention: u64,
+        checkpoint_keys: usize,
+        checkpoint_versions: u64,
+    ) -> Result<Store, StoreError> {
         if let Some(format) = backend.get(keys::FORMAT)? {
             if format != keys::FORMAT_VERSION {
                 return Err(StoreError::Corrupt(format!(
@@ -157,19 +195,44 @@ impl Store {
                 )));
             }
         }
-        let committed = match backend.get(keys::LAST_COMMIT)? {
+        let info = match backend.get(keys::LAST_COMMIT)? {
             None => None,
             Some(raw) => {
                 let (version, root) = keys::decode_last_commit(&raw)?;
                 Some(CommitInfo { version, root })
             }
         };
+        let checkpoint = match backend.get(keys::CHECKPOINT)? {
+            None => 0,
+            Some(raw) => keys::decode_version(&raw, "checkpoint record")?,
+        };
+        // The writes after the checkpoint, in version order, back into the overlay.
+        let mut overlay = Writes::new();
+        let mut pending = Vec::new();
+        for item in backend.scan(&[keys::WRITES], None) {
+            let (key, raw) = item?;
+            let version = keys::parse_version_key(&key)?;
+            if version <= checkpoint {
+                return Err(StoreError::Corrupt(format!(
+                    "writes record of version {version} at or before checkpoint {checkpoint}"
+                )));
+            }
+            overlay.extend(keys::decode_writes(&raw)?);
+            pending.push(version);
+        }
         Ok(Store {
             inner: Arc::new(Inner {
                 backend,
                 recent: RwLock::new(None),
                 retention,
-                committed: RwLock::new(committed),
+                checkpoint_keys,
+                checkpoint_versions,
+                committed: RwLock::new(Committed {
+                    info,
+                    checkpoint,
+                    overlay,
+                    pending,
+                }),
                 staged: Mutex::new(None),
             }),
         })
@@ -177,28 +240,22 @@ impl Store {
 
     /// Last committed version and its root, None before the first commit.
     pub fn last_commit(&self) -> Option<CommitInfo> {
-        *self.read_committed()
+        self.read_committed().info
     }
 
     /// Value at the latest committed version.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let guard = self.read_committed();
-        // The read lock keeps the committed version fixed, so the last commit's writes, if
-        // they are of that version, are its latest values.
-        if let Some(recent) = self.recent_of(guard.map(|c| c.version)) {
-            if let Some(value) = recent.writes.get(key) {
-                return Ok(value.clone());
-            }
-        }
-        self.inner.backend.get(&keys::latest(key))
+        self.read_committed().get(self.backend(), key)
     }
 
     /// Value at an older committed version (still retained); error if pruned or in the future.
     pub fn get_at(&self, key: &[u8], version: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let guard = self.read_committed();
-        self.check_retained(*guard, version)?;
-        // The value history answers directly; no need to walk the tree.
-        JmtReader::new(self.backend()).value_at(version, &KeyHash::with::<Sha256>(key))
+        self.check_retained(guard.info, version)?;
+        let recent = self.recent();
+        JmtReader::new(self.backend())
+            .with_recent_nodes(recent.as_deref())
+            .value_at(version, &KeyHash::with::<Sha256>(key))
     }
 
     /// All (key, value) pairs whose raw key starts with `prefix`, at the latest committed version,
@@ -209,18 +266,55 @@ impl Store {
         start_after: Option<&[u8]>,
         limit: Option<usize>,
     ) -> Result<Vec<KvPair>, StoreError> {
-        let _guard = self.read_committed();
+        let guard = self.read_committed();
         let full_prefix = keys::latest(prefix);
         let after = start_after.map(keys::latest);
+        let mut stored = self
+            .backend()
+            .scan(&full_prefix, after.as_deref())
+            .map(|item| {
+                // Strip the namespace byte; every key from this scan carries it.
+                item.map(|(k, v)| (k.get(1..).unwrap_or_default().to_vec(), v))
+            })
+            .peekable();
+        let lower = match start_after {
+            Some(a) if a >= prefix => std::ops::Bound::Excluded(a),
+            _ => std::ops::Bound::Included(prefix),
+        };
+        let mut pending = guard
+            .overlay
+            .range::<[u8], _>((lower, std::ops::Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .peekable();
         let mut out = Vec::new();
-        for item in self.backend().scan(&full_prefix, after.as_deref()) {
-            if limit.is_some_and(|l| out.len() >= l) {
-                break;
+        while limit.is_none_or(|l| out.len() < l) {
+            // Merge the two ascending streams; on equal keys the overlay is newer.
+            let take_overlay = match (stored.peek(), pending.peek()) {
+                (None, None) => break,
+                (Some(Err(_)), _) => {
+                    return Err(stored
+                        .next()
+                        .and_then(Result::err)
+                        .unwrap_or_else(|| StoreError::Corrupt("latest value scan failed".into())))
+                }
+                (Some(Ok(_)), None) => false,
+                (None, Some(_)) => true,
+                (Some(Ok((sk, _))), Some((ok, _))) => {
+                    if sk.as_slice() == ok.as_slice() {
+                        stored.next();
+                        true
+                    } else {
+                        ok.as_slice() < sk.as_slice()
+                    }
+                }
+            };
+            if take_overlay {
+                if let Some((k, Some(v))) = pending.next() {
+                    out.push((k.clone(), v.clone()));
+                }
+            } else if let Some(item) = stored.next() {
+                out.push(item?);
             }
-            let (k, v) = item?;
-            // Strip the namespace byte; every key from this scan carries it.
-            let raw = k.get(1..).unwrap_or_default().to_vec();
-            out.push((raw, v));
         }
         Ok(out)
     }
@@ -229,11 +323,7 @@ impl Store {
     /// staging the resulting tree nodes in memory; nothing reaches disk. Calling it again before
     /// commit replaces the staged batch. `version` must be greater than the last committed one.
     /// Keys and values must be non-empty (ICS23 proofs require it).
-    pub fn prepare(
-        &self,
-        version: u64,
-        writes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    ) -> Result<[u8; 32], StoreError> {
+    pub fn prepare(&self, version: u64, writes: &Writes) -> Result<[u8; 32], StoreError> {
         let mut staged = self.lock_staged();
         // Drop any earlier staged batch first, so a failed re-prepare cannot leave a stale one
         // that a later commit would persist.
@@ -252,7 +342,8 @@ impl Store {
         }
         // ICS23 cannot prove an entry with an empty key or value, and an empty-valued leaf
         // would also break the absence proofs of its neighbours, so refuse both up front
-        // (Cosmos SDK stores likewise reject empty keys).
+        // (Cosmos SDK stores likewise reject empty keys). Stored values are never empty, which
+        // the chunk encoding relies on.
         for (key, value) in writes {
             if key.is_empty() {
                 return Err(StoreError::InvalidWrite("empty key"));
@@ -264,51 +355,97 @@ impl Store {
             }
         }
         let backend = self.backend();
-        // Only what the last committed version wrote is still current.
-        let recent = self.recent_of(last.map(|l| l.version));
-        let recent = recent.as_deref();
 
         // Drop writes that change nothing (deleting an absent key, rewriting the same value):
         // the root is a function of the contents alone so it is unaffected, and skipping them
-        // saves tree nodes and history tombstones for keys that never existed.
-        let mut effective = BTreeMap::new();
-        let mut new_keys = std::collections::BTreeSet::new();
-        for (key, value) in writes {
-            let current = match recent.and_then(|r| r.writes.get(key)) {
-                Some(current) => current.clone(),
-                None => backend.get(&keys::latest(key))?,
-            };
-            if current.as_deref() != value.as_deref() {
-                if current.is_none() {
-                    new_keys.insert(key.clone());
+        // saves tree nodes for keys that never existed.
+        let mut effective = Writes::new();
+        let mut new_keys = BTreeSet::new();
+        {
+            // `prepare` holds `staged`, so no commit can move the committed state meanwhile.
+            let committed = self.read_committed();
+            for (key, value) in writes {
+                let current = committed.get(backend, key)?;
+                if current.as_deref() != value.as_deref() {
+                    if current.is_none() {
+                        new_keys.insert(key.clone());
+                    }
+                    effective.insert(key.clone(), value.clone());
                 }
-                effective.insert(key.clone(), value.clone());
             }
         }
 
+        // Only the nodes of the last committed version are the ones its tree reads.
+        let recent = self
+            .recent()
+            .filter(|r| last.map(|l| l.version) == Some(r.version));
         let reader = JmtReader::for_next_version(backend, last.map(|l| l.version), version)
-            .with_recent_nodes(recent.map(|r| &r.nodes));
+            .with_recent_nodes(recent.as_deref());
         let tree = Sha256Jmt::new(&reader);
-        let value_set = effective
-            .iter()
-            .map(|(k, v)| (KeyHash::with::<Sha256>(k), v.clone()));
-        let (root, update) = tree
-            .put_value_set(value_set, version)
-            .map_err(StoreError::from_jmt)?;
+        let has_deletes = effective.values().any(Option::is_none);
+        let (root, update) = if effective.is_empty() || has_deletes || last.is_none() {
+            // jmt's batched insert handles neither deletions, nor an empty set, nor a missing
+            // base tree; the per-key path does (it rehashes each key's path, so it is several
+            // times slower).
+            let value_set = effective
+                .iter()
+                .map(|(k, v)| (KeyHash::with::<Sha256>(k), v.clone()));
+            tree.put_value_set(value_set, version)
+                .map_err(StoreError::from_jmt)?
+        } else {
+            // Hashes each changed node once. Same tree and nodes as `put_value_set` (the tree
+            // is a function of its contents; the golden-roots and model tests check it).
+            let value_set = effective
+                .iter()
+                .filter_map(|(k, v)| Some((KeyHash::with::<Sha256>(k), v.clone()?)))
+                .collect();
+            let (roots, update) = tree
+                .batch_put_value_sets(vec![value_set], None, version)
+                .map_err(StoreError::from_jmt)?;
+            let root = *roots
+                .first()
+                .ok_or_else(|| StoreError::Tree("no root for the version".into()))?;
+            (root, update)
+        };
+
+        // Leaves jmt re-created at a new path without their key being written carry their
+        // unchanged value, read from the base tree.
+        let mut moved = BTreeMap::new();
+        for node in update.node_batch.nodes().values() {
+            if let Node::Leaf(leaf) = node {
+                let key_hash = leaf.key_hash();
+                if !update
+                    .node_batch
+                    .values()
+                    .contains_key(&(version, key_hash))
+                {
+                    let value = reader
+                        .value_at(version - 1, &key_hash)?
+                        .ok_or_else(|| StoreError::Corrupt("moved leaf has no value".into()))?;
+                    moved.insert(key_hash, value);
+                }
+            }
+        }
 
         *staged = Some(Staged {
             version,
             root: root.0,
             writes: effective,
             new_keys,
-            update,
+            nodes: VersionNodes {
+                version,
+                nodes: update.node_batch,
+                moved,
+            },
+            stale: update.stale_node_index_batch,
         });
         Ok(root.0)
     }
 
-    /// Persists the staged batch atomically (tree nodes, value history, latest values, key
-    /// preimages, version metadata and pruning in one backend batch) and flushes it to disk.
-    /// Error if nothing is staged. If writing the batch fails, the batch stays staged.
+    /// Persists the staged batch atomically (tree node chunks, the version's writes or a
+    /// checkpoint, key preimages, version metadata and pruning in one backend batch) and
+    /// flushes it to disk. Error if nothing is staged. If writing the batch fails, the batch
+    /// stays staged.
     pub fn commit(&self) -> Result<CommitInfo, StoreError> {
         let mut staged_guard = self.lock_staged();
         let staged = staged_guard.as_ref().ok_or(StoreError::NothingStaged)?;
@@ -324,32 +461,47 @@ impl Store {
             self.prune(cutoff, &mut batch)?;
         }
         self.write_version(staged, &mut batch)?;
+        let checkpoint = {
+            let committed = self.read_committed();
+            let due = committed.overlay.len() + staged.writes.len() >= self.inner.checkpoint_keys
+                || committed.pending.len() as u64 + 1 >= self.inner.checkpoint_versions;
+            if due {
+                Self::write_checkpoint(&committed, staged, &mut batch);
+            } else {
+                batch.put(
+                    keys::writes(info.version),
+                    keys::encode_writes(staged.writes.iter()),
+                );
+            }
+            due
+        };
         let ops = batch.len();
 
-        {
+        let done = {
             let mut committed = self.write_committed();
             // On failure nothing was applied (the batch is atomic) and the batch stays staged,
             // so the caller may retry the commit.
             self.backend().apply_batch(batch)?;
-            *committed = Some(info);
-        }
-        // The applied version's nodes and values stay in memory for the next prepare (and
-        // for `get`). Set after `committed`, outside its lock: see `Inner::recent`.
-        let done = staged_guard.take().map(|done| {
-            Arc::new(Recent {
-                version: done.version,
-                nodes: done.update.node_batch,
-                writes: done.writes,
-            })
-        });
-        let superseded = std::mem::replace(
-            &mut *self
-                .inner
-                .recent
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-            done,
-        );
+            let done = staged_guard.take().ok_or(StoreError::NothingStaged)?;
+            committed.info = Some(info);
+            if checkpoint {
+                committed.overlay.clear();
+                committed.pending.clear();
+                committed.checkpoint = info.version;
+            } else {
+                committed.overlay.extend(done.writes);
+                committed.pending.push(info.version);
+            }
+            done.nodes
+        };
+        // The applied version's nodes stay in memory for the next prepare (and for reads). Set
+        // after `committed`, outside its lock: see `Inner::recent`.
+        let superseded = self
+            .inner
+            .recent
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .replace(Arc::new(done));
         drop(staged_guard);
         // Freed outside the locks (tens of thousands of nodes for a big block).
         drop(superseded);
@@ -357,7 +509,12 @@ impl Store {
         // wait for the fsync, and commit only returns once it is done. If the flush fails the
         // version is applied but maybe not durable; the error tells the caller to stop.
         self.backend().flush()?;
-        tracing::debug!(version = info.version, ops, "state store committed version");
+        tracing::debug!(
+            version = info.version,
+            ops,
+            checkpoint,
+            "state store committed version"
+        );
         Ok(info)
     }
 
@@ -365,7 +522,7 @@ impl Store {
     /// the future; an error for a pruned one.
     pub fn root_at(&self, version: u64) -> Result<Option<[u8; 32]>, StoreError> {
         let guard = self.read_committed();
-        match self.check_retained(*guard, version) {
+        match self.check_retained(guard.info, version) {
             Ok(root) => Ok(Some(root)),
             Err(StoreError::VersionNotFound { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -380,12 +537,13 @@ impl Store {
         version: u64,
     ) -> Result<(Option<Vec<u8>>, ics23::CommitmentProof), StoreError> {
         let guard = self.read_committed();
-        let root = self.check_retained(*guard, version)?;
+        let root = self.check_retained(guard.info, version)?;
         // An empty tree has no neighbours to build a non-existence proof from.
         if root == EMPTY_ROOT {
             return Err(StoreError::EmptyTree(version));
         }
-        let reader = JmtReader::new(self.backend());
+        let recent = self.recent();
+        let reader = JmtReader::new(self.backend()).with_recent_nodes(recent.as_deref());
         // Read the root ourselves first: jmt turns any failure to load it into "missing root,
         // probably pruned", which would hide corruption of a version we know is retained.
         if reader.node(&keys::root_node_key(version))?.is_none() {
@@ -407,34 +565,30 @@ impl Store {
         self.inner.backend.as_ref()
     }
 
-    // Lock poisoning only means another thread panicked while holding the lock; the data is a
-    // plain value that is always consistent, so recover it rather than propagate a panic.
-    fn read_committed(&self) -> RwLockReadGuard<'_, Option<CommitInfo>> {
+    // Lock poisoning only means another thread panicked while holding the lock; the data is
+    // always left consistent (it changes only after the backend batch is applied), so recover
+    // it rather than propagate a panic.
+    fn read_committed(&self) -> RwLockReadGuard<'_, Committed> {
         self.inner
             .committed
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write_committed(&self) -> std::sync::RwLockWriteGuard<'_, Option<CommitInfo>> {
+    fn write_committed(&self) -> std::sync::RwLockWriteGuard<'_, Committed> {
         self.inner
             .committed
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The last commit's in-memory data if it is of `version` (the committed version the
-    /// caller sees), else None.
-    fn recent_of(&self, version: Option<u64>) -> Option<Arc<Recent>> {
-        let recent = self
-            .inner
+    /// The last commit's nodes in memory, if any.
+    fn recent(&self) -> Option<Arc<VersionNodes>> {
+        self.inner
             .recent
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        recent
-            .as_ref()
-            .filter(|r| version == Some(r.version))
-            .cloned()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn lock_staged(&self) -> MutexGuard<'_, Option<Staged>> {
@@ -481,52 +635,61 @@ impl Store {
         }
     }
 
-    /// Adds the new version's data to `batch`.
+    /// Adds the new version's tree nodes, stale index, preimages and metadata to `batch`.
     fn write_version(&self, staged: &Staged, batch: &mut WriteBatch) -> Result<(), StoreError> {
         let version = staged.version;
-        let node_batch = &staged.update.node_batch;
-        for (node_key, node) in node_batch.nodes() {
-            let raw = borsh::to_vec(node)
-                .map_err(|e| StoreError::Corrupt(format!("encoding tree node: {e}")))?;
-            batch.put(keys::node(node_key)?, raw);
+        let mut entries = Vec::with_capacity(staged.nodes.nodes.nodes().len());
+        for (node_key, node) in staged.nodes.nodes.nodes() {
+            let value = match node {
+                Node::Leaf(leaf) => Some(staged.nodes.leaf_value(leaf).ok_or_else(|| {
+                    StoreError::Corrupt("new leaf without a value in its batch".into())
+                })?),
+                _ => None,
+            };
+            entries.push(chunks::Entry {
+                path: keys::path_key(node_key.nibble_path()),
+                node: borsh::to_vec(node)
+                    .map_err(|e| StoreError::Corrupt(format!("encoding tree node: {e}")))?,
+                value,
+            });
         }
-        // Grouped by version (always just `version` here, as jmt gets one value set).
-        let mut stale_values: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-        for ((value_version, key_hash), value) in node_batch.values() {
-            batch.put(
-                keys::value(key_hash, *value_version),
-                keys::encode_value(value.as_deref()),
-            );
-            // Every write supersedes the key's older history entries from this version on.
-            stale_values
-                .entry(*value_version)
-                .or_default()
-                .extend_from_slice(&key_hash.0);
-        }
-        for (since, list) in stale_values {
-            batch.put(keys::stale_values(since), list);
-        }
-        let mut stale_nodes: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-        for index in &staged.update.stale_node_index_batch {
-            keys::push_stale_node(
-                stale_nodes.entry(index.stale_since_version).or_default(),
-                &index.node_key,
-            )?;
-        }
-        for (since, list) in stale_nodes {
-            batch.put(keys::stale_nodes(since), list);
-        }
+        entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        chunks::write_version(version, &entries, batch);
+
+        let stale_nodes: Vec<(u64, Vec<u8>)> = staged
+            .stale
+            .iter()
+            .map(|index| {
+                (
+                    index.node_key.version(),
+                    keys::path_key(index.node_key.nibble_path()),
+                )
+            })
+            .collect();
+        let mut deleted = Vec::new();
         for (key, value) in &staged.writes {
+            let key_hash = KeyHash::with::<Sha256>(key);
             match value {
-                Some(value) => {
-                    batch.put(keys::latest(key), value.clone());
+                Some(_) => {
                     if staged.new_keys.contains(key) {
-                        batch.put(keys::preimage(&KeyHash::with::<Sha256>(key)), key.clone());
+                        batch.put(keys::preimage(&key_hash), key.clone());
+                        batch.delete(keys::deleted(&key_hash));
                     }
                 }
-                // The preimage stays: older retained versions still prove against this key.
-                None => batch.delete(keys::latest(key)),
+                // The preimage stays while older retained versions still prove against this
+                // key; pruning removes it once the deletion is older than every of them.
+                None => {
+                    batch.put(keys::deleted(&key_hash), keys::encode_version(version));
+                    deleted.push(key_hash);
+                }
             }
+        }
+        // jmt marks stale only at the version that replaces a node, which is this one.
+        if !stale_nodes.is_empty() || !deleted.is_empty() {
+            batch.put(
+                keys::stale(version),
+                keys::encode_stale(&stale_nodes, &deleted),
+            );
         }
         batch.put(keys::root(version), staged.root.to_vec());
         batch.put(
@@ -537,79 +700,78 @@ impl Store {
         Ok(())
     }
 
+    /// Adds a checkpoint to `batch`: the overlay and the staged writes into `L`, the folded
+    /// `D` records deleted, the checkpoint version moved to the staged one.
+    fn write_checkpoint(committed: &Committed, staged: &Staged, batch: &mut WriteBatch) {
+        let older = committed
+            .overlay
+            .iter()
+            .filter(|(k, _)| !staged.writes.contains_key(*k));
+        for (key, value) in older.chain(staged.writes.iter()) {
+            match value {
+                Some(value) => batch.put(keys::latest(key), value.clone()),
+                None => batch.delete(keys::latest(key)),
+            }
+        }
+        for version in &committed.pending {
+            batch.delete(keys::writes(*version));
+        }
+        batch.put(
+            keys::CHECKPOINT.to_vec(),
+            keys::encode_version(staged.version),
+        );
+    }
+
     /// Queues deletion of everything only versions older than `cutoff` need. Works from what is
     /// already on disk; the batch being committed is indexed and pruned by a later commit.
     fn prune(&self, cutoff: u64, batch: &mut WriteBatch) -> Result<(), StoreError> {
         let backend = self.backend();
+        let mut removals: BTreeMap<u64, BTreeSet<Vec<u8>>> = BTreeMap::new();
+        let root_path = keys::path_key(keys::root_node_key(0).nibble_path());
 
-        // Roots (and the version records) of pruned versions. jmt's stale index covers roots
+        // Roots (and the version records) of pruned versions. The stale index covers roots
         // that were replaced, but not the root copied forward by a version with no changes,
         // nor the root a skipped-height alias built on.
         for item in backend.scan(&[keys::ROOT], None) {
             let (key, _) = item?;
-            let version = keys::parse_root_key(&key)?;
+            let version = keys::parse_version_key(&key)?;
             if version >= cutoff {
                 break;
             }
-            batch.delete(keys::node(&keys::root_node_key(version))?);
+            removals
+                .entry(version)
+                .or_default()
+                .insert(root_path.clone());
             batch.delete(key);
         }
 
         // Tree nodes that went stale at or before the cutoff: no retained version uses them
-        // (a node stale since `s` is only part of trees of versions < s).
-        for item in backend.scan(&[keys::STALE_NODE], None) {
+        // (a node stale since `s` is only part of trees of versions < s). Keys deleted then
+        // and not written since are absent from every retained version: their preimages go.
+        for item in backend.scan(&[keys::STALE], None) {
             let (key, list) = item?;
-            if keys::parse_stale_key(&key)? > cutoff {
-                break;
-            }
-            for node_key in keys::parse_stale_nodes(&list)? {
-                batch.delete(node_key);
-            }
-            batch.delete(key);
-        }
-
-        // Value history: a write at `since <= cutoff` makes the key's older entries useless.
-        for item in backend.scan(&[keys::STALE_VALUE], None) {
-            let (key, list) = item?;
-            let since = keys::parse_stale_key(&key)?;
+            let since = keys::parse_version_key(&key)?;
             if since > cutoff {
                 break;
             }
-            for key_hash in keys::parse_stale_values(&list)? {
-                self.prune_value_history(&key_hash, since, batch)?;
+            let (nodes, deleted) = keys::decode_stale(&list)?;
+            for (version, path) in nodes {
+                removals.entry(version).or_default().insert(path);
             }
-            batch.delete(key);
-        }
-        Ok(())
-    }
-
-    fn prune_value_history(
-        &self,
-        key_hash: &KeyHash,
-        since: u64,
-        batch: &mut WriteBatch,
-    ) -> Result<(), StoreError> {
-        let backend = self.backend();
-        let prefix = keys::value_prefix(key_hash);
-        for item in backend.scan(&prefix, None) {
-            let (key, _) = item?;
-            if keys::value_version(&key)? >= since {
-                break;
-            }
-            batch.delete(key);
-        }
-        // A deletion at `since` with nothing older left is equivalent to no entry at all.
-        let at_since = keys::value(key_hash, since);
-        if let Some(raw) = backend.get(&at_since)? {
-            if keys::decode_value(&raw)?.is_none() {
-                batch.delete(at_since.clone());
-                // If nothing newer exists the key is gone from every retained version, so its
-                // preimage can go too (a rewrite in this commit re-adds it after this).
-                let newer = backend.scan(&prefix, Some(&at_since)).next().transpose()?;
-                if newer.is_none() {
-                    batch.delete(keys::preimage(key_hash));
+            for key_hash in deleted {
+                let mark = keys::deleted(&key_hash);
+                if let Some(raw) = backend.get(&mark)? {
+                    if keys::decode_version(&raw, "deletion mark")? == since {
+                        batch.delete(mark);
+                        batch.delete(keys::preimage(&key_hash));
+                    }
                 }
             }
+            batch.delete(key);
+        }
+
+        for (version, paths) in removals {
+            chunks::remove(backend, version, &paths, batch)?;
         }
         Ok(())
     }

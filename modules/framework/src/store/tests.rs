@@ -445,9 +445,9 @@ fn pruning_drops_old_versions_keeps_latest() {
         Some(String::from_utf8(40u64.to_be_bytes().to_vec()).unwrap())
     );
 
-    // Disk use is bounded: about (retention + 1) versions of nodes and value history, not 40.
+    // Disk use is bounded: about (retention + 1) versions of node chunks, not 40.
     let nodes = count_ns(&store, keys::NODE);
-    let values = count_ns(&store, keys::VALUE);
+    let versions = count_ns(&store, keys::CHUNK_INDEX);
     let unpruned = Store::open_temporary().unwrap();
     for v in 1..=40u64 {
         let batch: Writes = (0..30u8)
@@ -457,8 +457,8 @@ fn pruning_drops_old_versions_keeps_latest() {
         unpruned.commit().unwrap();
     }
     assert!(nodes * 5 < count_ns(&unpruned, keys::NODE), "nodes {nodes}");
-    assert!(values <= 30 * 5, "values {values}");
-    assert_eq!(count_ns(&unpruned, keys::VALUE), 30 * 40);
+    assert!(versions <= 5, "versions with nodes {versions}");
+    assert_eq!(count_ns(&unpruned, keys::CHUNK_INDEX), 40);
 
     // Restart with the same retention keeps the same view.
     drop(store);
@@ -478,10 +478,11 @@ fn pruning_removes_deleted_keys_entirely() {
     for v in 3..=5 {
         commit(&store, v, &[("b", Some(&*v.to_string()))]);
     }
-    // Only "b" is left anywhere: one history entry, one preimage, one latest value.
+    // Only "b" is left anywhere: one version's nodes, one preimage, no deletion mark.
     assert_eq!(count_ns(&store, keys::PREIMAGE), 1);
-    assert!(count_ns(&store, keys::VALUE) <= 2);
-    assert_eq!(count_ns(&store, keys::LATEST), 1);
+    assert_eq!(count_ns(&store, keys::CHUNK_INDEX), 1);
+    assert_eq!(count_ns(&store, keys::DELETED), 0);
+    assert_eq!(store.iter_prefix(b"", None, None).unwrap().len(), 1);
     // A deleted-then-rewritten key keeps its preimage and proves fine.
     commit(&store, 6, &[("b", None)]);
     let r = commit(&store, 7, &[("b", Some("again")), ("c", Some("1"))]).root;
@@ -583,22 +584,23 @@ fn corrupt_data_is_an_error_not_a_panic() {
     {
         let store = Store::open(dir.path(), 0).unwrap();
         commit(&store, 1, &[("a", Some("1")), ("b", Some("2"))]);
-        // Garble the root node and a value history entry.
+        // Garble the chunk holding version 1's nodes (and leaf values).
         let mut batch = WriteBatch::new();
-        batch.put(keys::node(&keys::root_node_key(1)).unwrap(), vec![9, 9, 9]);
-        batch.put(keys::value(&KeyHash::with::<Sha256>(b"b"), 1), vec![7, 7]);
+        batch.put(keys::chunk(1, 0), vec![9, 9, 9]);
         store.backend().apply_batch(batch).unwrap();
+        store.backend().flush().unwrap();
+    }
+    {
+        // Reopened, so reads go to disk (the store that committed version 1 answers from the
+        // nodes it keeps in memory).
+        let store = reopen(dir.path(), 0);
         assert!(matches!(
             store.get_with_proof(b"a", 1),
             Err(StoreError::Corrupt(_))
         ));
         assert!(matches!(store.get_at(b"b", 1), Err(StoreError::Corrupt(_))));
-        store.backend().flush().unwrap();
-    }
-    {
-        // Reopened, so prepare reads the tree from disk (the store that committed version 1
-        // would answer from the nodes it keeps in memory for the next prepare).
-        let store = Store::open(dir.path(), 0).unwrap();
+        // The latest values are not in the tree's chunks, so plain reads still work.
+        assert_eq!(get(&store, "b").as_deref(), Some("2"));
         assert!(matches!(
             store.prepare(2, &writes(&[("c", Some("3"))])),
             Err(StoreError::Corrupt(_))
@@ -618,18 +620,16 @@ fn root_node_key_matches_jmt() {
     // node stored under it hashes to the committed root.
     let store = Store::open_temporary().unwrap();
     let info = commit(&store, 3, &[("a", Some("1")), ("b", Some("2"))]);
+    // Read from the backend (the reader is not given the in-memory nodes of the commit).
     let node = JmtReader::new(store.backend())
         .node(&keys::root_node_key(3))
         .unwrap()
         .unwrap();
-    let raw = borsh::to_vec(&node).unwrap();
-    assert_eq!(
-        store
-            .backend()
-            .get(&keys::node(&keys::root_node_key(3)).unwrap())
-            .unwrap(),
-        Some(raw)
-    );
+    let hash = match node {
+        Node::Internal(internal) => internal.hash::<Sha256>(),
+        other => panic!("root of two keys is not an internal node: {other:?}"),
+    };
+    assert_eq!(hash, info.root);
     let reader = JmtReader::new(store.backend());
     let tree = Sha256Jmt::new(&reader);
     assert_eq!(tree.get_root_hash(3).unwrap().0, info.root);
@@ -671,7 +671,10 @@ fn crash_child() {
     let Ok(dir) = std::env::var(CRASH_DIR_ENV) else {
         return;
     };
-    let store = Store::open(Path::new(&dir), 4).unwrap();
+    // Checkpoints every few versions, so kills also land around them and the reopened store
+    // replays the writes records after one.
+    let backend = SledBackend::open(Path::new(&dir)).unwrap();
+    let store = Store::with_checkpoints(Box::new(backend), 4, 1_000, 3).unwrap();
     let first = store.last_commit().map_or(1, |c| c.version + 1);
     // Bounded in case the parent dies without killing us (printing to its closed pipe also
     // makes us panic and exit).
@@ -767,12 +770,26 @@ proptest! {
     fn store_matches_btreemap_model(
         batches in proptest::collection::vec(arb_batch(), 1..7),
         retention in 0u64..4,
+        checkpoint_keys in 1usize..12,
+        checkpoint_versions in 1u64..4,
+        reopen_at in 0usize..7,
     ) {
-        let store = Store::with_backend(Box::new(SledBackend::open_temporary().unwrap()), retention).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let open = || {
+            let backend = SledBackend::open(dir.path()).ok()?;
+            Store::with_checkpoints(Box::new(backend), retention, checkpoint_keys, checkpoint_versions).ok()
+        };
+        let mut store = reopen_with(open);
         let mut model = Model::new();
         let mut history: Vec<(Model, [u8; 32])> = Vec::new();
         for (i, batch) in batches.iter().enumerate() {
             let version = i as u64 + 1;
+            if i == reopen_at {
+                // Reopened: the latest values come back from the checkpoint and the writes
+                // records after it, the tree from disk alone.
+                drop(store);
+                store = reopen_with(open);
+            }
             for (k, v) in batch {
                 match v {
                     Some(v) => { model.insert(k.clone(), v.clone()); }
@@ -959,13 +976,17 @@ fn hex(bytes: &[u8]) -> String {
 /// Opens the store at `path`, retrying briefly: sled's background flusher may hold the
 /// directory lock for a moment after the previous handle is dropped (seen on a loaded machine).
 fn reopen(path: &Path, retention: u64) -> Store {
+    reopen_with(|| Store::open(path, retention).ok())
+}
+
+fn reopen_with(open: impl Fn() -> Option<Store>) -> Store {
     for _ in 0..100 {
-        if let Ok(store) = Store::open(path, retention) {
+        if let Some(store) = open() {
             return store;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    Store::open(path, retention).unwrap()
+    open().expect("store reopens")
 }
 
 #[test]
