@@ -13,6 +13,7 @@
 //! (the overlay) only at checkpoints, where a key written by many versions is written once.
 
 mod backend;
+mod batch_insert;
 mod chunks;
 mod jmt_reader;
 mod keys;
@@ -26,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use jmt::storage::{Node, StaleNodeIndexBatch};
 use jmt::{KeyHash, Sha256Jmt};
+use rayon::prelude::*;
 use sha2::Sha256;
 
 pub use backend::{KvBackend, KvPair, WriteBatch};
@@ -393,19 +395,24 @@ impl Store {
             tree.put_value_set(value_set, version)
                 .map_err(StoreError::from_jmt)?
         } else {
-            // Hashes each changed node once. Same tree and nodes as `put_value_set` (the tree
-            // is a function of its contents; the golden-roots and model tests check it).
-            let value_set = effective
+            // Hashes each changed node once, the root's subtrees in parallel; the same tree,
+            // nodes and stale nodes as jmt's batched insert (the tests compare them with jmt's
+            // per-key path).
+            let mut value_set: Vec<(KeyHash, Vec<u8>)> = effective
                 .iter()
                 .filter_map(|(k, v)| Some((KeyHash::with::<Sha256>(k), v.clone()?)))
                 .collect();
-            let (roots, update) = tree
-                .batch_put_value_sets(vec![value_set], None, version)
-                .map_err(StoreError::from_jmt)?;
-            let root = *roots
-                .first()
-                .ok_or_else(|| StoreError::Tree("no root for the version".into()))?;
-            (root, update)
+            value_set.sort_unstable_by_key(|(key_hash, _)| *key_hash);
+            let base = keys::root_node_key(last.map_or(0, |l| l.version));
+            let inserted = batch_insert::insert(&reader, &base, version, value_set)?;
+            (
+                jmt::RootHash(inserted.root),
+                jmt::storage::TreeUpdateBatch {
+                    node_batch: inserted.nodes,
+                    stale_node_index_batch: inserted.stale,
+                    node_stats: Vec::new(),
+                },
+            )
         };
 
         // Leaves jmt re-created at a new path without their key being written carry their
@@ -638,21 +645,28 @@ impl Store {
     /// Adds the new version's tree nodes, stale index, preimages and metadata to `batch`.
     fn write_version(&self, staged: &Staged, batch: &mut WriteBatch) -> Result<(), StoreError> {
         let version = staged.version;
-        let mut entries = Vec::with_capacity(staged.nodes.nodes.nodes().len());
-        for (node_key, node) in staged.nodes.nodes.nodes() {
-            let value = match node {
-                Node::Leaf(leaf) => Some(staged.nodes.leaf_value(leaf).ok_or_else(|| {
-                    StoreError::Corrupt("new leaf without a value in its batch".into())
-                })?),
-                _ => None,
-            };
-            entries.push(chunks::Entry {
-                path: keys::path_key(node_key.nibble_path()),
-                node: borsh::to_vec(node)
-                    .map_err(|e| StoreError::Corrupt(format!("encoding tree node: {e}")))?,
-                value,
-            });
-        }
+        // Encoding tens of thousands of nodes is a large part of a commit: spread it over the
+        // thread pool (the result is sorted below, so its order is fixed).
+        let mut entries = staged
+            .nodes
+            .nodes
+            .nodes()
+            .par_iter()
+            .map(|(node_key, node)| {
+                let value = match node {
+                    Node::Leaf(leaf) => Some(staged.nodes.leaf_value(leaf).ok_or_else(|| {
+                        StoreError::Corrupt("new leaf without a value in its batch".into())
+                    })?),
+                    _ => None,
+                };
+                Ok(chunks::Entry {
+                    path: keys::path_key(node_key.nibble_path()),
+                    node: borsh::to_vec(node)
+                        .map_err(|e| StoreError::Corrupt(format!("encoding tree node: {e}")))?,
+                    value,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         chunks::write_version(version, &entries, batch);
 
@@ -668,17 +682,18 @@ impl Store {
             .collect();
         let mut deleted = Vec::new();
         for (key, value) in &staged.writes {
-            let key_hash = KeyHash::with::<Sha256>(key);
             match value {
+                // Most writes change a present key, which needs nothing here.
+                Some(_) if !staged.new_keys.contains(key) => {}
                 Some(_) => {
-                    if staged.new_keys.contains(key) {
-                        batch.put(keys::preimage(&key_hash), key.clone());
-                        batch.delete(keys::deleted(&key_hash));
-                    }
+                    let key_hash = KeyHash::with::<Sha256>(key);
+                    batch.put(keys::preimage(&key_hash), key.clone());
+                    batch.delete(keys::deleted(&key_hash));
                 }
                 // The preimage stays while older retained versions still prove against this
                 // key; pruning removes it once the deletion is older than every of them.
                 None => {
+                    let key_hash = KeyHash::with::<Sha256>(key);
                     batch.put(keys::deleted(&key_hash), keys::encode_version(version));
                     deleted.push(key_hash);
                 }
