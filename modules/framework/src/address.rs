@@ -25,6 +25,9 @@ impl Address {
 
     /// Parses a bech32 `stoa1...` address; any other prefix is an error.
     pub fn parse(s: &str) -> Result<Self, StoaError> {
+        if let Some(a) = fast::decode(s.as_bytes()) {
+            return Ok(a);
+        }
         let (hrp, data) =
             bech32::decode(s).map_err(|e| sdk::INVALID_ADDRESS.with(format!("{s:?}: {e}")))?;
         if hrp.as_str() != BECH32_PREFIX {
@@ -34,13 +37,147 @@ impl Address {
     }
 }
 
+impl Address {
+    /// The bech32 form, as `to_string` gives it (without the formatting machinery).
+    pub fn to_bech32(&self) -> String {
+        let out = fast::encode(&self.0);
+        // Only ASCII from the bech32 charset and the prefix.
+        String::from_utf8(out.to_vec()).unwrap_or_else(|_| self.slow_string())
+    }
+
+    fn slow_string(&self) -> String {
+        let hrp = Hrp::parse_unchecked(BECH32_PREFIX);
+        bech32::encode::<Bech32>(hrp, &self.0).unwrap_or_else(|_| hex_lower(&self.0))
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hrp = Hrp::parse_unchecked(BECH32_PREFIX);
-        match bech32::encode::<Bech32>(hrp, &self.0) {
-            Ok(s) => f.write_str(&s),
-            Err(_) => write!(f, "{}", hex_lower(&self.0)),
+        let out = fast::encode(&self.0);
+        match std::str::from_utf8(&out) {
+            Ok(s) => f.write_str(s),
+            Err(_) => f.write_str(&self.slow_string()),
         }
+    }
+}
+
+/// Bech32 (BIP-173) for exactly this prefix and 20 bytes, without allocation: the common case
+/// of every address a tx carries. `decode` answers only what it is sure of (lowercase, the
+/// `stoa` prefix, 32 data characters and a valid Bech32 checksum), leaving everything else —
+/// Bech32m, upper case, errors and their messages — to the bech32 crate.
+mod fast {
+    use super::Address;
+
+    const CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    const HRP: &[u8; 4] = b"stoa";
+    /// `stoa` + `1` + 32 data characters + 6 checksum characters.
+    pub const LEN: usize = 43;
+    const GEN: [u32; 5] = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+
+    /// `GEN` combined for every value of the 5 bits that leave the checksum at a step.
+    const TABLE: [u32; 32] = {
+        let mut t = [0u32; 32];
+        let mut b = 0;
+        while b < 32 {
+            let mut i = 0;
+            while i < 5 {
+                if (b >> i) & 1 == 1 {
+                    t[b] ^= GEN[i];
+                }
+                i += 1;
+            }
+            b += 1;
+        }
+        t
+    };
+
+    /// One step of BIP-173's `polymod`.
+    const fn step(chk: u32, v: u8) -> u32 {
+        (((chk & 0x1ff_ffff) << 5) ^ v as u32) ^ TABLE[(chk >> 25) as usize]
+    }
+
+    /// The checksum state after the expanded prefix.
+    const HRP_STATE: u32 = {
+        let mut chk = 1u32;
+        let mut i = 0;
+        while i < HRP.len() {
+            chk = step(chk, HRP[i] >> 5);
+            i += 1;
+        }
+        chk = step(chk, 0);
+        let mut i = 0;
+        while i < HRP.len() {
+            chk = step(chk, HRP[i] & 31);
+            i += 1;
+        }
+        chk
+    };
+
+    const REV: [i8; 128] = {
+        let mut t = [-1i8; 128];
+        let mut i = 0;
+        while i < 32 {
+            t[CHARSET[i] as usize] = i as i8;
+            i += 1;
+        }
+        t
+    };
+
+    pub fn encode(bytes: &[u8; 20]) -> [u8; LEN] {
+        let mut out = [0u8; LEN];
+        out[..4].copy_from_slice(HRP);
+        out[4] = b'1';
+        let mut chk = HRP_STATE;
+        // 160 bits = 32 groups of 5, taken 5 bytes (8 groups) at a time.
+        for (c, chunk) in bytes.chunks_exact(5).enumerate() {
+            let mut acc = 0u64;
+            for b in chunk {
+                acc = (acc << 8) | u64::from(*b);
+            }
+            for g in 0..8 {
+                let v = ((acc >> (35 - 5 * g)) & 31) as u8;
+                chk = step(chk, v);
+                out[5 + 8 * c + g] = CHARSET[v as usize];
+            }
+        }
+        for _ in 0..6 {
+            chk = step(chk, 0);
+        }
+        chk ^= 1;
+        for i in 0..6 {
+            out[37 + i] = CHARSET[((chk >> (5 * (5 - i))) & 31) as usize];
+        }
+        out
+    }
+
+    pub fn decode(s: &[u8]) -> Option<Address> {
+        if s.len() != LEN || &s[..4] != HRP || s[4] != b'1' {
+            return None;
+        }
+        let mut chk = HRP_STATE;
+        let mut values = [0u8; 38];
+        for (v, c) in values.iter_mut().zip(&s[5..]) {
+            let d = *REV.get(*c as usize)?;
+            if d < 0 {
+                return None;
+            }
+            *v = d as u8;
+            chk = step(chk, *v);
+        }
+        if chk != 1 {
+            return None;
+        }
+        let mut out = [0u8; 20];
+        for (c, groups) in values[..32].chunks_exact(8).enumerate() {
+            let mut acc = 0u64;
+            for g in groups {
+                acc = (acc << 5) | u64::from(*g);
+            }
+            for i in 0..5 {
+                out[5 * c + i] = (acc >> (32 - 8 * i)) as u8;
+            }
+        }
+        Some(Address(out))
     }
 }
 
@@ -95,6 +232,47 @@ mod tests {
         assert_eq!(Address::parse(&s).unwrap(), a);
         let cosmos = bech32::encode::<Bech32>(Hrp::parse("cosmos").unwrap(), &[7u8; 20]).unwrap();
         assert!(Address::parse(&cosmos).is_err());
+    }
+
+    #[test]
+    fn fast_bech32_matches_the_crate() {
+        let hrp = Hrp::parse(BECH32_PREFIX).unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in 0..2000 {
+            let mut b = [0u8; 20];
+            for x in b.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *x = seed as u8;
+            }
+            if n == 0 {
+                b = [0; 20];
+            } else if n == 1 {
+                b = [0xff; 20];
+            }
+            let want = bech32::encode::<Bech32>(hrp, &b).unwrap();
+            let a = Address(b);
+            assert_eq!(a.to_string(), want);
+            assert_eq!(a.to_bech32(), want);
+            assert_eq!(fast::decode(want.as_bytes()), Some(a));
+            // Bech32m and upper case go the slow way (upper case fails the prefix check).
+            let m = bech32::encode::<bech32::Bech32m>(hrp, &b).unwrap();
+            assert_eq!(fast::decode(m.as_bytes()), None);
+            assert_eq!(Address::parse(&m).unwrap(), a);
+            assert_eq!(fast::decode(want.to_uppercase().as_bytes()), None);
+            assert!(Address::parse(&want.to_uppercase()).is_err());
+            // Any one changed character: the fast path never accepts what the crate rejects.
+            let mut bad = want.clone().into_bytes();
+            let i = 5 + n % 38;
+            bad[i] = if bad[i] == b'q' { b'p' } else { b'q' };
+            let bad = String::from_utf8(bad).unwrap();
+            assert_eq!(fast::decode(bad.as_bytes()), None);
+            match bech32::decode(&bad) {
+                Ok((h, data)) => assert!(h != hrp || data != b.to_vec()),
+                Err(_) => assert!(Address::parse(&bad).is_err()),
+            }
+        }
     }
 
     #[test]
