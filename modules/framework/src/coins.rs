@@ -130,6 +130,11 @@ impl Coins {
         })
     }
 
+    /// (denom, amount) pairs by denom, without copying the denoms.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, u128)> {
+        self.0.iter().map(|(d, a)| (d.as_str(), *a))
+    }
+
     pub fn denoms(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
@@ -170,8 +175,13 @@ impl Coins {
 
 impl fmt::Display for Coins {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self.iter().map(|c| c.to_string()).collect();
-        f.write_str(&parts.join(","))
+        for (i, (d, a)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{a}{d}")?;
+        }
+        Ok(())
     }
 }
 
