@@ -5,9 +5,12 @@
 use crate::error::{sdk, StoaError};
 use crate::events::Event;
 use crate::gas::{GasConfig, GasMeter};
-use crate::state::{Pairs, State};
+use crate::state::{CachedValue, Pairs, State};
 use crate::state_key;
 use sha2::{Digest, Sha256};
+use std::any::Any;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Why the code runs: CheckTx runs against the mempool state, Simulate against a throwaway
 /// copy, Finalize is the real thing.
@@ -36,7 +39,7 @@ pub struct BlockInfo {
 
 pub struct Ctx<'a> {
     state: &'a mut State,
-    block: BlockInfo,
+    block: Cow<'a, BlockInfo>,
     mode: ExecMode,
     gas: GasMeter,
     gas_config: GasConfig,
@@ -45,6 +48,16 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(state: &'a mut State, block: BlockInfo, mode: ExecMode, gas: GasMeter) -> Self {
+        Self::with_block(state, Cow::Owned(block), mode, gas)
+    }
+
+    /// As [`Ctx::new`] over a block the caller keeps (one per tx, without copying it).
+    pub fn with_block(
+        state: &'a mut State,
+        block: Cow<'a, BlockInfo>,
+        mode: ExecMode,
+        gas: GasMeter,
+    ) -> Self {
         Ctx {
             state,
             block,
@@ -111,6 +124,24 @@ impl<'a> Ctx<'a> {
         Ok(v)
     }
 
+    /// [`Ctx::get`] (same gas) handing `f` the value in place instead of a copy.
+    pub fn get_with<R>(
+        &mut self,
+        key: &[u8],
+        f: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> Result<R, StoaError> {
+        self.gas
+            .consume(self.gas_config.read_cost_flat, "ReadFlat")?;
+        let (len, out) = self
+            .state
+            .get_with(key, |v| (v.map_or(0, |v| v.len()) as u64, f(v)))?;
+        self.gas.consume(
+            self.gas_config.read_cost_per_byte.saturating_mul(len),
+            "ReadPerByte",
+        )?;
+        Ok(out)
+    }
+
     pub fn has(&mut self, key: &[u8]) -> Result<bool, StoaError> {
         self.gas.consume(self.gas_config.read_cost_flat, "Has")?;
         Ok(self.state.get(key)?.is_some())
@@ -138,15 +169,92 @@ impl<'a> Ctx<'a> {
     pub fn iter_prefix(&mut self, prefix: &[u8]) -> Result<Pairs, StoaError> {
         let pairs = self.state.iter_prefix(prefix)?;
         for (k, v) in &pairs {
-            self.gas
-                .consume(self.gas_config.iter_next_cost_flat, "IterNextFlat")?;
-            let len = (k.len() + v.len()) as u64;
-            self.gas.consume(
-                self.gas_config.read_cost_per_byte.saturating_mul(len),
-                "ValuePerByte",
-            )?;
+            self.consume_pair_gas((k.len() + v.len()) as u64)?;
         }
         Ok(pairs)
+    }
+
+    /// [`Ctx::get`] and `decode`, with the decoded value kept in the state until the key is
+    /// written (for params and the like, read by every tx): a repeated read costs the same gas
+    /// as the first but is not decoded again.
+    pub fn get_cached<T: Any + Send + Sync>(
+        &mut self,
+        key: &[u8],
+        decode: impl FnOnce(Option<&[u8]>) -> Result<T, StoaError>,
+    ) -> Result<Arc<T>, StoaError> {
+        self.gas
+            .consume(self.gas_config.read_cost_flat, "ReadFlat")?;
+        if let Some(hit) = self.state.cached(key, false) {
+            if let Ok(value) = Arc::clone(&hit.value).downcast::<T>() {
+                let len = hit.read_lens.first().copied().unwrap_or(0);
+                self.gas.consume(
+                    self.gas_config.read_cost_per_byte.saturating_mul(len),
+                    "ReadPerByte",
+                )?;
+                return Ok(value);
+            }
+        }
+        let v = self.state.get(key)?;
+        let len = v.as_ref().map_or(0, |v| v.len()) as u64;
+        self.gas.consume(
+            self.gas_config.read_cost_per_byte.saturating_mul(len),
+            "ReadPerByte",
+        )?;
+        let value = Arc::new(decode(v.as_deref())?);
+        self.state.cache(
+            key,
+            false,
+            CachedValue {
+                read_lens: Arc::new([len]),
+                value: value.clone(),
+            },
+        );
+        Ok(value)
+    }
+
+    /// [`Ctx::iter_prefix`] and `decode`, with the decoded value kept in the state until a key
+    /// under `prefix` is written; a repeated listing costs the same gas as the first.
+    pub fn iter_prefix_cached<T: Any + Send + Sync>(
+        &mut self,
+        prefix: &[u8],
+        decode: impl FnOnce(Pairs) -> Result<T, StoaError>,
+    ) -> Result<Arc<T>, StoaError> {
+        if let Some(hit) = self.state.cached(prefix, true) {
+            if let Ok(value) = Arc::clone(&hit.value).downcast::<T>() {
+                let lens = Arc::clone(&hit.read_lens);
+                for len in lens.iter() {
+                    self.consume_pair_gas(*len)?;
+                }
+                return Ok(value);
+            }
+        }
+        let pairs = self.state.iter_prefix(prefix)?;
+        let lens: Arc<[u64]> = pairs
+            .iter()
+            .map(|(k, v)| (k.len() + v.len()) as u64)
+            .collect();
+        for len in lens.iter() {
+            self.consume_pair_gas(*len)?;
+        }
+        let value = Arc::new(decode(pairs)?);
+        self.state.cache(
+            prefix,
+            true,
+            CachedValue {
+                read_lens: lens,
+                value: value.clone(),
+            },
+        );
+        Ok(value)
+    }
+
+    fn consume_pair_gas(&mut self, len: u64) -> Result<(), StoaError> {
+        self.gas
+            .consume(self.gas_config.iter_next_cost_flat, "IterNextFlat")?;
+        self.gas.consume(
+            self.gas_config.read_cost_per_byte.saturating_mul(len),
+            "ValuePerByte",
+        )
     }
 
     /// Runs `f` in a branch of the state: its writes and events stay only if it returns `Ok`.
@@ -175,6 +283,11 @@ impl<'a> Ctx<'a> {
 
     pub fn events(&self) -> &[Event] {
         &self.events
+    }
+
+    /// The events emitted so far, to amend (e.g. tag with the message index).
+    pub fn events_mut(&mut self) -> &mut [Event] {
+        &mut self.events
     }
 
     pub fn take_events(&mut self) -> Vec<Event> {

@@ -1,10 +1,19 @@
 //! The state a block works on: the committed store with the block's writes on top, and nested
 //! branches (one per tx, and per message where a module wants one) that are merged on success
 //! and dropped on failure.
+//!
+//! All writes live in one map; a branch is a mark in an undo journal, so a read is one map
+//! lookup whatever the depth, merging a branch costs nothing and dropping one replays its
+//! journal backwards. Two caches sit beside the writes, neither of which changes what a read
+//! returns: committed values read ahead of time ([`State::prefetch`]), and decoded values
+//! (params, module account lists) that are forgotten as soon as a key they came from is
+//! written or a branch that wrote one is dropped ([`State::cached`]).
 
 use crate::error::{sdk, StoaError};
 use crate::store::Store;
-use std::collections::BTreeMap;
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Writes of one layer: `None` is a delete.
 pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -12,12 +21,49 @@ pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 /// Live (key, value) pairs, ascending by key.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// What a key held in the write map before a write in an open branch: `None` = no entry.
+type Undo = (Vec<u8>, Option<Option<Vec<u8>>>);
+
+/// A decoded value and what reading its source cost, so a cache hit is metered as the read.
+#[derive(Clone)]
+pub struct CachedValue {
+    /// The byte lengths a read of the source reported: one value length for a point read,
+    /// `key + value` of every pair for a listing.
+    pub read_lens: Arc<[u64]>,
+    pub value: Arc<dyn Any + Send + Sync>,
+}
+
+struct CacheEntry {
+    /// A point key, or a prefix when `prefix`.
+    key: Vec<u8>,
+    prefix: bool,
+    cached: CachedValue,
+}
+
+impl CacheEntry {
+    fn covers(&self, key: &[u8]) -> bool {
+        if self.prefix {
+            key.starts_with(&self.key)
+        } else {
+            key == self.key.as_slice()
+        }
+    }
+}
+
 pub struct State {
     store: Store,
     /// Reads come from this committed version instead of the latest (historical queries).
     read_version: Option<u64>,
-    /// `layers[0]` holds the block's writes; every later layer is an open branch.
-    layers: Vec<WriteSet>,
+    /// Every write of the block, open branches included.
+    writes: WriteSet,
+    /// What every write in an open branch replaced, oldest first.
+    journal: Vec<Undo>,
+    /// The journal length at each open branch, innermost last.
+    marks: Vec<usize>,
+    /// Committed values read ahead (`None` = absent). Only looked up, never iterated.
+    prefetched: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Decoded values; a handful at most, so a list.
+    cache: Vec<CacheEntry>,
 }
 
 impl State {
@@ -25,7 +71,11 @@ impl State {
         State {
             store,
             read_version: None,
-            layers: vec![WriteSet::new()],
+            writes: WriteSet::new(),
+            journal: Vec::new(),
+            marks: Vec::new(),
+            prefetched: HashMap::new(),
+            cache: Vec::new(),
         }
     }
 
@@ -33,9 +83,8 @@ impl State {
     /// latest version, whose keys are indexed).
     pub fn at_version(store: Store, version: u64) -> Self {
         State {
-            store,
             read_version: Some(version),
-            layers: vec![WriteSet::new()],
+            ..State::new(store)
         }
     }
 
@@ -44,11 +93,31 @@ impl State {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoaError> {
-        for layer in self.layers.iter().rev() {
-            if let Some(v) = layer.get(key) {
-                return Ok(v.clone());
-            }
+        if let Some(v) = self.writes.get(key) {
+            return Ok(v.clone());
         }
+        if let Some(v) = self.prefetched.get(key) {
+            return Ok(v.clone());
+        }
+        self.get_committed(key)
+    }
+
+    /// Calls `f` with the value at `key` (`None` = absent) without copying it out of the state.
+    pub fn get_with<R>(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> Result<R, StoaError> {
+        if let Some(v) = self.writes.get(key) {
+            return Ok(f(v.as_deref()));
+        }
+        if let Some(v) = self.prefetched.get(key) {
+            return Ok(f(v.as_deref()));
+        }
+        Ok(f(self.get_committed(key)?.as_deref()))
+    }
+
+    fn get_committed(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoaError> {
         match self.read_version {
             Some(v) => self.store.get_at(key, v),
             None => self.store.get(key),
@@ -61,11 +130,23 @@ impl State {
     /// default fields reads back as absent, which decodes to the same default.
     pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
         let value = if value.is_empty() { None } else { Some(value) };
-        self.top().insert(key, value);
+        self.write(key, value);
     }
 
     pub fn delete(&mut self, key: Vec<u8>) {
-        self.top().insert(key, None);
+        self.write(key, None);
+    }
+
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        if !self.cache.is_empty() {
+            self.cache.retain(|e| !e.covers(&key));
+        }
+        if self.marks.is_empty() {
+            self.writes.insert(key, value);
+        } else {
+            let before = self.writes.insert(key.clone(), value);
+            self.journal.push((key, before));
+        }
     }
 
     /// Every live (key, value) under `prefix`, ascending: the committed pairs overlaid with the
@@ -82,13 +163,11 @@ impl State {
             .map_err(|e| sdk::IO.with(format!("store scan: {e}")))?;
         let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
             committed.into_iter().map(|(k, v)| (k, Some(v))).collect();
-        for layer in &self.layers {
-            for (k, v) in layer.range(prefix.to_vec()..) {
-                if !k.starts_with(prefix) {
-                    break;
-                }
-                merged.insert(k.clone(), v.clone());
+        for (k, v) in self.writes.range(prefix.to_vec()..) {
+            if !k.starts_with(prefix) {
+                break;
             }
+            merged.insert(k.clone(), v.clone());
         }
         Ok(merged
             .into_iter()
@@ -98,49 +177,117 @@ impl State {
 
     /// Opens a branch: writes from now on can be dropped as one.
     pub fn branch(&mut self) {
-        self.layers.push(WriteSet::new());
+        self.marks.push(self.journal.len());
     }
 
     /// Merges the innermost branch into the one below it.
     pub fn commit_branch(&mut self) {
-        if self.layers.len() > 1 {
-            if let Some(top) = self.layers.pop() {
-                let below = self.top();
-                below.extend(top);
-            }
+        if self.marks.pop().is_some() && self.marks.is_empty() {
+            // No branch is left that could drop these writes.
+            self.journal.clear();
         }
     }
 
     /// Drops the innermost branch and every write in it.
     pub fn discard_branch(&mut self) {
-        if self.layers.len() > 1 {
-            self.layers.pop();
+        let Some(mark) = self.marks.pop() else {
+            return;
+        };
+        while self.journal.len() > mark {
+            let Some((key, before)) = self.journal.pop() else {
+                break;
+            };
+            if !self.cache.is_empty() {
+                self.cache.retain(|e| !e.covers(&key));
+            }
+            match before {
+                Some(v) => {
+                    self.writes.insert(key, v);
+                }
+                None => {
+                    self.writes.remove(&key);
+                }
+            }
         }
     }
 
     pub fn depth(&self) -> usize {
-        self.layers.len() - 1
+        self.marks.len()
     }
 
-    /// The block's writes, with every branch merged; the state is left empty on top of the store.
+    /// The block's writes, with every branch merged; the state is left empty on top of the store
+    /// (which may then move on, so the caches go too).
     pub fn take_writes(&mut self) -> WriteSet {
-        while self.layers.len() > 1 {
-            self.commit_branch();
-        }
-        std::mem::take(&mut self.layers[0])
+        self.marks.clear();
+        self.journal.clear();
+        self.prefetched.clear();
+        self.cache.clear();
+        std::mem::take(&mut self.writes)
     }
 
     /// The block's writes so far (every branch included) without taking them.
     pub fn pending_writes(&self) -> WriteSet {
-        let mut out = WriteSet::new();
-        for layer in &self.layers {
-            out.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        out
+        self.writes.clone()
     }
 
-    fn top(&mut self) -> &mut WriteSet {
-        let last = self.layers.len() - 1;
-        &mut self.layers[last]
+    // ---- caches ---------------------------------------------------------------------------
+
+    /// Reads the committed values of `keys` ahead of time, in parallel, so that later reads of
+    /// them are served from memory. Keys already written are skipped (their writes win anyway);
+    /// a failed read is not kept, so the read that needs it reports the error.
+    pub fn prefetch(&mut self, mut keys: Vec<Vec<u8>>) {
+        if self.read_version.is_some() {
+            return;
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys.retain(|k| !self.writes.contains_key(k) && !self.prefetched.contains_key(k));
+        if keys.is_empty() {
+            return;
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(keys.len().div_ceil(256));
+        let per = keys.len().div_ceil(threads.max(1));
+        let store = &self.store;
+        let read = |chunk: &[Vec<u8>]| -> Vec<Option<Option<Vec<u8>>>> {
+            chunk.iter().map(|k| store.get(k).ok()).collect()
+        };
+        let values: Vec<Option<Option<Vec<u8>>>> = if threads <= 1 {
+            read(&keys)
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = keys.chunks(per).map(|c| s.spawn(move || read(c))).collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        self.prefetched.reserve(keys.len());
+        for (k, v) in keys.into_iter().zip(values) {
+            if let Some(v) = v {
+                self.prefetched.insert(k, v);
+            }
+        }
+    }
+
+    /// The cached decoded value of a point key (`prefix` false) or a listing (`prefix` true).
+    pub fn cached(&self, key: &[u8], prefix: bool) -> Option<&CachedValue> {
+        self.cache
+            .iter()
+            .find(|e| e.prefix == prefix && e.key == key)
+            .map(|e| &e.cached)
+    }
+
+    /// Remembers a value decoded from what the state holds now under `key` (a point key, or
+    /// every key under it when `prefix`); forgotten when any of those keys is written.
+    pub fn cache(&mut self, key: &[u8], prefix: bool, cached: CachedValue) {
+        self.cache.retain(|e| !(e.prefix == prefix && e.key == key));
+        self.cache.push(CacheEntry {
+            key: key.to_vec(),
+            prefix,
+            cached,
+        });
     }
 }
