@@ -7,27 +7,24 @@ use tendermint_proto::v0_38::abci;
 
 /// Adds `msg_index` to every event emitted since `first` (the events of message `index`).
 pub fn tag_msg_index(ctx: &mut Ctx<'_>, first: usize, index: usize) {
-    let mut events = ctx.take_events();
-    for e in events.iter_mut().skip(first) {
+    let value = index.to_string();
+    for e in ctx.events_mut().iter_mut().skip(first) {
         e.attributes.push(EventAttribute {
             key: "msg_index".into(),
-            value: index.to_string(),
+            value: value.clone(),
             index: true,
         });
-    }
-    for e in events {
-        ctx.emit(e);
     }
 }
 
 pub fn to_abci(e: &Event) -> abci::Event {
     abci::Event {
-        r#type: e.kind.clone(),
+        r#type: e.kind.to_string(),
         attributes: e
             .attributes
             .iter()
             .map(|a| abci::EventAttribute {
-                key: a.key.clone(),
+                key: a.key.to_string(),
                 value: a.value.clone(),
                 index: a.index,
             })
