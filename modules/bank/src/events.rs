@@ -3,18 +3,19 @@
 
 use stoa_framework::{Address, Coins, Event};
 
-pub fn transfer(from: &Address, to: &Address, amount: &Coins) -> Vec<Event> {
-    vec![
+pub fn transfer(from: &Address, to: &Address, amount: &Coins) -> [Event; 3] {
+    let (from, to, amount) = (from.to_bech32(), to.to_bech32(), amount.to_string());
+    [
         Event::new("coin_spent")
-            .attr("spender", from)
-            .attr("amount", amount),
+            .attr_string("spender", from.clone())
+            .attr_string("amount", amount.clone()),
         Event::new("coin_received")
-            .attr("receiver", to)
-            .attr("amount", amount),
+            .attr_string("receiver", to.clone())
+            .attr_string("amount", amount.clone()),
         Event::new("transfer")
-            .attr("recipient", to)
-            .attr("sender", from)
-            .attr("amount", amount),
+            .attr_string("recipient", to)
+            .attr_string("sender", from)
+            .attr_string("amount", amount),
     ]
 }
 
@@ -43,6 +44,6 @@ pub fn burn(module: &Address, amount: &Coins) -> Vec<Event> {
 /// Cosmos SDK emits `message.sender` from the bank handler too.
 pub fn message_sender(sender: &Address) -> Event {
     Event::new("message")
-        .attr("sender", sender)
+        .attr_string("sender", sender.to_bech32())
         .attr("module", crate::MODULE_NAME)
 }

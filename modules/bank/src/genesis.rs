@@ -153,7 +153,7 @@ pub fn init(ctx: &mut Ctx<'_>, g: &BankGenesis) -> Result<(), StoaError> {
 }
 
 pub fn export(ctx: &mut Ctx<'_>) -> Result<BankGenesis, StoaError> {
-    let params = state::read_params(ctx)?;
+    let params: BankParams = (*state::read_params(ctx)?).clone();
     let mut by_addr: BTreeMap<Address, Vec<Coin>> = BTreeMap::new();
     for (addr, denom, amount) in state::read_all_balances(ctx)? {
         by_addr

@@ -5,6 +5,7 @@
 use crate::error;
 use crate::events;
 use crate::state::{self, Account};
+use crate::state_key;
 use stoa_framework::{
     module_address, sdk, Address, Coin, Coins, Ctx, ModuleAccountSpec, StoaError,
 };
@@ -75,23 +76,24 @@ impl BankKeeper {
         to: &Address,
         amount: &Coins,
     ) -> Result<(), StoaError> {
-        for coin in amount.iter() {
-            let have = state::read_balance(ctx, from, &coin.denom)?;
-            let left = have.checked_sub(coin.amount).ok_or_else(|| {
+        for (denom, value) in amount.pairs() {
+            let key = state_key::balance(from, denom);
+            let have = state::read_balance_at(ctx, &key)?;
+            let left = have.checked_sub(value).ok_or_else(|| {
                 sdk::INSUFFICIENT_FUNDS.with(format!(
-                    "spendable balance {have}{} is smaller than {coin}",
-                    coin.denom
+                    "spendable balance {have}{denom} is smaller than {value}{denom}"
                 ))
             })?;
-            state::write_balance(ctx, from, &coin.denom, left)?;
+            state::write_balance_at(ctx, key, left)?;
         }
         Self::ensure_account(ctx, to)?;
-        for coin in amount.iter() {
-            let have = state::read_balance(ctx, to, &coin.denom)?;
+        for (denom, value) in amount.pairs() {
+            let key = state_key::balance(to, denom);
+            let have = state::read_balance_at(ctx, &key)?;
             let sum = have
-                .checked_add(coin.amount)
-                .ok_or_else(|| sdk::OVERFLOW.with(format!("balance of {to} in {}", coin.denom)))?;
-            state::write_balance(ctx, to, &coin.denom, sum)?;
+                .checked_add(value)
+                .ok_or_else(|| sdk::OVERFLOW.with(format!("balance of {to} in {denom}")))?;
+            state::write_balance_at(ctx, key, sum)?;
         }
         for e in events::transfer(from, to, amount) {
             ctx.emit(e);
@@ -207,8 +209,8 @@ impl BankKeeper {
 
     /// The address of a registered module account.
     pub fn module_account(ctx: &mut Ctx<'_>, module: &str) -> Result<Address, StoaError> {
-        match state::read_module_account(ctx, module)? {
-            Some(_) => Ok(module_address(module)),
+        match state::read_module_account_full(ctx, module)? {
+            Some(m) => Ok(m.address),
             None => Err(error::UNKNOWN_MODULE_ACCOUNT.with(module.to_string())),
         }
     }
