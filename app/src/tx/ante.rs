@@ -70,11 +70,19 @@ pub fn run_ante(
 
     // Fee: listed denoms, at least the consensus minimum, in CheckTx also the node's minimum.
     if !simulate {
-        check_fee(&tx.fee, tx.gas_limit, &params.fee_price_list(), true)?;
+        let prices = params
+            .fee_denoms
+            .iter()
+            .map(|f| (f.denom.as_str(), f.min_gas_price));
+        check_fee(&tx.fee, tx.gas_limit, prices, true)?;
         if matches!(ctx.mode(), ExecMode::Check | ExecMode::ReCheck)
             && !env.node_min_gas_prices.is_empty()
         {
-            check_fee(&tx.fee, tx.gas_limit, env.node_min_gas_prices, false).map_err(|e| {
+            let prices = env
+                .node_min_gas_prices
+                .iter()
+                .map(|(d, p)| (d.as_str(), *p));
+            check_fee(&tx.fee, tx.gas_limit, prices, false).map_err(|e| {
                 sdk::INSUFFICIENT_FEE.with(format!("{} (this node's minimum gas prices)", e.log))
             })?;
         }
@@ -164,18 +172,33 @@ pub fn run_ante(
     Ok(())
 }
 
+/// What the ante reads besides params: the signers' accounts, the fee payer's balances in the
+/// fee denoms and the fee collector's account and balances.
+pub fn prefetch_keys(tx: &DecodedTx, keys: &mut Vec<Vec<u8>>) {
+    use stoa_bank::state_key;
+    for s in &tx.signers {
+        keys.push(state_key::account(&s.address));
+    }
+    let payer = tx.fee_payer();
+    let collector = stoa_framework::module_address(FEE_COLLECTOR);
+    for denom in tx.fee.denoms() {
+        keys.push(state_key::balance(&payer, denom));
+        keys.push(state_key::balance(&collector, denom));
+    }
+}
+
 /// The fee must be paid in listed denoms (when `strict`) and reach `ceil(gas_limit x price)` in
 /// at least one of them (Cosmos SDK's `IsAnyGTE`). A zero price makes any fee enough.
-pub fn check_fee(
+pub fn check_fee<'p>(
     fee: &Coins,
     gas_limit: u64,
-    prices: &[(String, Dec)],
+    prices: impl Iterator<Item = (&'p str, Dec)> + Clone,
     strict: bool,
 ) -> StoaResult<()> {
     if strict {
         for denom in fee.denoms() {
-            if !prices.iter().any(|(d, _)| d == denom) {
-                let accepted: Vec<&str> = prices.iter().map(|(d, _)| d.as_str()).collect();
+            if !prices.clone().any(|(d, _)| d == denom) {
+                let accepted: Vec<&str> = prices.clone().map(|(d, _)| d).collect();
                 return Err(sdk::INSUFFICIENT_FEE.with(format!(
                     "fee denom {denom} is not accepted; accepted: {}",
                     accepted.join(", ")
@@ -183,13 +206,13 @@ pub fn check_fee(
             }
         }
     }
-    let mut required = Vec::with_capacity(prices.len());
+    let mut required = Vec::new();
     for (denom, price) in prices {
         let amount = Ctx::checked(price.mul_ceil(u128::from(gas_limit)), "required fee")?;
         if amount == 0 || fee.amount_of(denom) >= amount {
             return Ok(());
         }
-        required.push(Coin::new(amount, denom.clone()));
+        required.push(Coin::new(amount, denom));
     }
     let required: Vec<String> = required.iter().map(|c| c.to_string()).collect();
     Err(sdk::INSUFFICIENT_FEE.with(format!(

@@ -10,6 +10,7 @@ pub mod signature;
 
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use prost::Message;
+use std::borrow::Cow;
 use stoa_bank::PubKey;
 use stoa_framework::fixed::Dec;
 use stoa_framework::{Any, BlockInfo, Ctx, Event, ExecMode, GasMeter, State, StoaError};
@@ -89,7 +90,8 @@ pub fn run_tx(
         GasMeter::new(tx.gas_limit)
     };
     state.branch();
-    let mut ctx = Ctx::new(state, block.clone(), mode, meter).with_gas_config(env.params.gas);
+    let mut ctx =
+        Ctx::with_block(state, Cow::Borrowed(block), mode, meter).with_gas_config(env.params.gas);
 
     if let Err(e) = ante::run_ante(&mut ctx, env, tx, verdicts) {
         let used = ctx.gas().consumed();
@@ -141,6 +143,16 @@ pub fn run_tx(
             }
         }
         Err(e) => TxOutcome::failed(&e, tx.gas_limit, used, events),
+    }
+}
+
+/// The store keys a tx will likely read (ante and messages), to read ahead of execution.
+pub fn prefetch_keys(router: &Router, tx: &DecodedTx, keys: &mut Vec<Vec<u8>>) {
+    ante::prefetch_keys(tx, keys);
+    for msg in &tx.msgs {
+        if let Ok(module) = router.for_msg(&msg.type_url) {
+            module.prefetch_keys(msg, keys);
+        }
     }
 }
 
