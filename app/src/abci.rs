@@ -16,7 +16,7 @@ use tendermint_proto::v0_38::abci::{
 
 use crate::app::StoaApp;
 use crate::lifecycle::BlockHeader;
-use crate::tx::events::to_abci_all;
+use crate::tx::events::into_abci_all;
 use crate::tx::TxOutcome;
 
 /// The app's protocol version, reported in Info.
@@ -46,7 +46,7 @@ fn exec_result(o: TxOutcome) -> ExecTxResult {
         info: String::new(),
         gas_wanted: to_i64(o.gas_wanted),
         gas_used: to_i64(o.gas_used),
-        events: to_abci_all(&o.events),
+        events: into_abci_all(o.events),
         codespace: o.codespace,
     }
 }
@@ -100,7 +100,7 @@ impl Application for StoaApp {
             info: String::new(),
             gas_wanted: to_i64(o.gas_wanted),
             gas_used: to_i64(o.gas_used),
-            events: to_abci_all(&o.events),
+            events: into_abci_all(o.events),
             codespace: o.codespace,
         }
     }
@@ -219,7 +219,7 @@ impl Application for StoaApp {
         let txs: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
         match self.execute_block(&header, &txs) {
             Ok(r) => ResponseFinalizeBlock {
-                events: to_abci_all(&r.events),
+                events: into_abci_all(r.events),
                 tx_results: r.tx_results.into_iter().map(exec_result).collect(),
                 validator_updates: vec![],
                 consensus_param_updates: None,

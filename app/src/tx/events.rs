@@ -36,6 +36,26 @@ pub fn to_abci_all(events: &[Event]) -> Vec<abci::Event> {
     events.iter().map(to_abci).collect()
 }
 
+/// As [`to_abci`], moving the values instead of copying them.
+pub fn into_abci(e: Event) -> abci::Event {
+    abci::Event {
+        r#type: e.kind.into_owned(),
+        attributes: e
+            .attributes
+            .into_iter()
+            .map(|a| abci::EventAttribute {
+                key: a.key.into_owned(),
+                value: a.value,
+                index: a.index,
+            })
+            .collect(),
+    }
+}
+
+pub fn into_abci_all(events: Vec<Event>) -> Vec<abci::Event> {
+    events.into_iter().map(into_abci).collect()
+}
+
 /// Block events carry the phase they came from, as Cosmos SDK marks them.
 pub fn with_mode(mut events: Vec<Event>, mode: &str) -> Vec<Event> {
     for e in &mut events {
