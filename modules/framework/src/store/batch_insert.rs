@@ -171,6 +171,10 @@ impl Inserter<'_, '_> {
         out: &mut Out,
     ) -> Result<Built, StoreError> {
         match &node {
+            // Only corrupt data puts an internal node below the last nibble of a key hash.
+            Node::Internal(_) if depth >= 64 => Err(StoreError::Corrupt(
+                "internal tree node deeper than a key hash".into(),
+            )),
             Node::Internal(_) => {
                 out.stale.push(node_key.clone());
                 let mut children = child_slots(&node);

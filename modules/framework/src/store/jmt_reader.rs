@@ -127,6 +127,7 @@ impl<'a> JmtReader<'a> {
         key_hash: &KeyHash,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let mut node_key = keys::root_node_key(version);
+        // A key hash has 64 nibbles, so a leaf is at depth 64 at most.
         for depth in 0..=64 {
             let Some((node, value)) = self.entry(&node_key)? else {
                 return Err(StoreError::Corrupt(format!(
@@ -141,6 +142,7 @@ impl<'a> JmtReader<'a> {
                         .ok_or_else(|| StoreError::Corrupt("leaf without a value".into()));
                 }
                 Node::Leaf(_) => return Ok(None),
+                Node::Internal(_) if depth >= 64 => break,
                 Node::Internal(internal) => {
                     let nibble = keys::key_hash_nibble(key_hash, depth);
                     let Some(child) = internal.child(nibble.into()) else {
