@@ -88,19 +88,6 @@ pub fn execute_block(
         .par_iter()
         .map(|raw| decode_tx(raw, env.router))
         .collect();
-    // Read ahead, in parallel, the committed state the txs will read, so that the sequential
-    // execution below (and the signature work) reads memory.
-    let keys: Vec<Vec<u8>> = decoded
-        .par_iter()
-        .flat_map_iter(|tx| {
-            let mut keys = Vec::new();
-            if let Ok(tx) = tx {
-                crate::tx::prefetch_keys(env.router, tx, &mut keys);
-            }
-            keys
-        })
-        .collect();
-    state.prefetch(keys);
     let work = signature_work(&state, env.chain_id, &decoded, env.sig_cache);
 
     // 3. Every tx in order: ante, then its messages in a branch dropped on failure.

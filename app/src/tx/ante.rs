@@ -172,21 +172,6 @@ pub fn run_ante(
     Ok(())
 }
 
-/// What the ante reads besides params: the signers' accounts, the fee payer's balances in the
-/// fee denoms and the fee collector's account and balances.
-pub fn prefetch_keys(tx: &DecodedTx, keys: &mut Vec<Vec<u8>>) {
-    use stoa_bank::state_key;
-    for s in &tx.signers {
-        keys.push(state_key::account(&s.address));
-    }
-    let payer = tx.fee_payer();
-    let collector = stoa_framework::module_address(FEE_COLLECTOR);
-    for denom in tx.fee.denoms() {
-        keys.push(state_key::balance(&payer, denom));
-        keys.push(state_key::balance(&collector, denom));
-    }
-}
-
 /// The fee must be paid in listed denoms (when `strict`) and reach `ceil(gas_limit x price)` in
 /// at least one of them (Cosmos SDK's `IsAnyGTE`). A zero price makes any fee enough.
 pub fn check_fee<'p>(

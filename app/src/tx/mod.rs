@@ -146,16 +146,6 @@ pub fn run_tx(
     }
 }
 
-/// The store keys a tx will likely read (ante and messages), to read ahead of execution.
-pub fn prefetch_keys(router: &Router, tx: &DecodedTx, keys: &mut Vec<Vec<u8>>) {
-    ante::prefetch_keys(tx, keys);
-    for msg in &tx.msgs {
-        if let Ok(module) = router.for_msg(&msg.type_url) {
-            module.prefetch_keys(msg, keys);
-        }
-    }
-}
-
 fn run_msgs(env: &TxEnv<'_>, ctx: &mut Ctx<'_>, tx: &DecodedTx) -> Result<Vec<Any>, StoaError> {
     let mut responses = Vec::with_capacity(tx.msgs.len());
     for (i, (msg, sender)) in tx.msgs.iter().zip(&tx.msg_senders).enumerate() {

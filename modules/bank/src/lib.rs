@@ -85,10 +85,6 @@ impl Module for BankModule {
         msgs::signers(msg)
     }
 
-    fn prefetch_keys(&self, msg: &Any, keys: &mut Vec<Vec<u8>>) {
-        msgs::prefetch_keys(msg, keys)
-    }
-
     fn handle(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<Vec<u8>, StoaError> {
         handler::handle(ctx, msg)
     }

@@ -1,7 +1,6 @@
 //! The bank's messages: Cosmos SDK's `MsgSend`, decoded from `Any` and checked without state.
 
 use crate::error;
-use crate::state_key;
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use prost::Message;
 use stoa_framework::{sdk, Address, Any, Coin, Coins, StoaError};
@@ -41,21 +40,5 @@ pub fn signers(any: &Any) -> Result<Vec<Address>, StoaError> {
     match any.type_url.as_str() {
         MSG_SEND => Ok(vec![decode_send(any)?.from]),
         other => Err(sdk::UNKNOWN_REQUEST.with(format!("bank has no message {other}"))),
-    }
-}
-
-/// What executing a message reads besides params: for a send, the sender's balances and the
-/// recipient's account and balances.
-pub fn prefetch_keys(any: &Any, keys: &mut Vec<Vec<u8>>) {
-    if any.type_url != MSG_SEND {
-        return;
-    }
-    let Ok(m) = decode_send(any) else {
-        return;
-    };
-    keys.push(state_key::account(&m.to));
-    for denom in m.amount.denoms() {
-        keys.push(state_key::balance(&m.from, denom));
-        keys.push(state_key::balance(&m.to, denom));
     }
 }

@@ -44,10 +44,6 @@ pub trait Module: Send + Sync {
     /// accounts that must sign it, in order.
     fn msg_signers(&self, msg: &Any) -> Result<Vec<Address>, StoaError>;
 
-    /// Store keys that executing `msg` will likely read, so that the block can read their
-    /// committed values ahead, in parallel. Only a hint: it changes no outcome.
-    fn prefetch_keys(&self, _msg: &Any, _keys: &mut Vec<Vec<u8>>) {}
-
     /// Executes a message; returns the encoded `Msg...Response`.
     fn handle(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<Vec<u8>, StoaError>;
 

@@ -4,15 +4,14 @@
 //!
 //! All writes live in one map; a branch is a mark in an undo journal, so a read is one map
 //! lookup whatever the depth, merging a branch costs nothing and dropping one replays its
-//! journal backwards. Two caches sit beside the writes, neither of which changes what a read
-//! returns: committed values read ahead of time ([`State::prefetch`]), and decoded values
-//! (params, module account lists) that are forgotten as soon as a key they came from is
+//! journal backwards. Beside the writes sits a cache of decoded values (params, module account
+//! lists) that changes no read's answer: an entry is forgotten as soon as a key it came from is
 //! written or a branch that wrote one is dropped ([`State::cached`]).
 
 use crate::error::{sdk, StoaError};
 use crate::store::Store;
 use std::any::Any;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Writes of one layer: `None` is a delete.
@@ -60,8 +59,6 @@ pub struct State {
     journal: Vec<Undo>,
     /// The journal length at each open branch, innermost last.
     marks: Vec<usize>,
-    /// Committed values read ahead (`None` = absent). Only looked up, never iterated.
-    prefetched: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Decoded values; a handful at most, so a list.
     cache: Vec<CacheEntry>,
 }
@@ -74,7 +71,6 @@ impl State {
             writes: WriteSet::new(),
             journal: Vec::new(),
             marks: Vec::new(),
-            prefetched: HashMap::new(),
             cache: Vec::new(),
         }
     }
@@ -96,9 +92,6 @@ impl State {
         if let Some(v) = self.writes.get(key) {
             return Ok(v.clone());
         }
-        if let Some(v) = self.prefetched.get(key) {
-            return Ok(v.clone());
-        }
         self.get_committed(key)
     }
 
@@ -109,9 +102,6 @@ impl State {
         f: impl FnOnce(Option<&[u8]>) -> R,
     ) -> Result<R, StoaError> {
         if let Some(v) = self.writes.get(key) {
-            return Ok(f(v.as_deref()));
-        }
-        if let Some(v) = self.prefetched.get(key) {
             return Ok(f(v.as_deref()));
         }
         Ok(f(self.get_committed(key)?.as_deref()))
@@ -216,11 +206,10 @@ impl State {
     }
 
     /// The block's writes, with every branch merged; the state is left empty on top of the store
-    /// (which may then move on, so the caches go too).
+    /// (which may then move on, so the cache goes too).
     pub fn take_writes(&mut self) -> WriteSet {
         self.marks.clear();
         self.journal.clear();
-        self.prefetched.clear();
         self.cache.clear();
         std::mem::take(&mut self.writes)
     }
@@ -231,46 +220,6 @@ impl State {
     }
 
     // ---- caches ---------------------------------------------------------------------------
-
-    /// Reads the committed values of `keys` ahead of time, in parallel, so that later reads of
-    /// them are served from memory. Keys already written are skipped (their writes win anyway);
-    /// a failed read is not kept, so the read that needs it reports the error.
-    pub fn prefetch(&mut self, mut keys: Vec<Vec<u8>>) {
-        if self.read_version.is_some() {
-            return;
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        keys.retain(|k| !self.writes.contains_key(k) && !self.prefetched.contains_key(k));
-        if keys.is_empty() {
-            return;
-        }
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(keys.len().div_ceil(256));
-        let per = keys.len().div_ceil(threads.max(1));
-        let store = &self.store;
-        let read = |chunk: &[Vec<u8>]| -> Vec<Option<Option<Vec<u8>>>> {
-            chunk.iter().map(|k| store.get(k).ok()).collect()
-        };
-        let values: Vec<Option<Option<Vec<u8>>>> = if threads <= 1 {
-            read(&keys)
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = keys.chunks(per).map(|c| s.spawn(move || read(c))).collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
-        };
-        self.prefetched.reserve(keys.len());
-        for (k, v) in keys.into_iter().zip(values) {
-            if let Some(v) = v {
-                self.prefetched.insert(k, v);
-            }
-        }
-    }
 
     /// The cached decoded value of a point key (`prefix` false) or a listing (`prefix` true).
     pub fn cached(&self, key: &[u8], prefix: bool) -> Option<&CachedValue> {
