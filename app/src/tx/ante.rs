@@ -88,9 +88,14 @@ pub fn run_ante(
         }
     }
     let payer = tx.fee_payer();
-    if BankKeeper::account(ctx, &payer)?.is_none() {
+    let (payer_account, payer_len) = stoa_bank::state::read_account_sized(ctx, &payer)?;
+    let Some(payer_account) = payer_account else {
         return Err(sdk::UNKNOWN_ADDRESS.with(format!("fee payer address: {payer} does not exist")));
-    }
+    };
+    // Paying the fee writes only balances (and the collector's account), so the payer's
+    // account read again for the first signer is this one unless the payer is the collector.
+    let mut payer_account =
+        (payer != stoa_framework::module_address(FEE_COLLECTOR)).then_some(payer_account);
     if !tx.fee.is_empty() {
         BankKeeper::send_to_module(ctx, &payer, FEE_COLLECTOR, &tx.fee).map_err(|e| {
             if sdk::INSUFFICIENT_FUNDS.is(&e) {
@@ -109,7 +114,20 @@ pub fn run_ante(
 
     // Signers: key, gas, sequence, signature, sequence bump.
     for (i, signer) in tx.signers.iter().enumerate() {
-        let mut account = BankKeeper::account(ctx, &signer.address)?.ok_or_else(|| {
+        let known = match payer_account.take() {
+            Some(acc) if i == 0 && signer.address == payer => {
+                // The same gas as reading it again.
+                let gas = *ctx.gas_config();
+                ctx.consume_gas(gas.read_cost_flat, "ReadFlat")?;
+                ctx.consume_gas(
+                    gas.read_cost_per_byte.saturating_mul(payer_len),
+                    "ReadPerByte",
+                )?;
+                Some(acc)
+            }
+            _ => BankKeeper::account(ctx, &signer.address)?,
+        };
+        let mut account = known.ok_or_else(|| {
             sdk::UNKNOWN_ADDRESS.with(format!("account {} does not exist", signer.address))
         })?;
         if let Some(pk) = &signer.pub_key {

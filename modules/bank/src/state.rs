@@ -233,9 +233,18 @@ fn decode_u128(raw: &[u8], what: &str) -> Result<u128, StoaError> {
 }
 
 pub fn read_account(ctx: &mut Ctx<'_>, addr: &Address) -> Result<Option<Account>, StoaError> {
+    Ok(read_account_sized(ctx, addr)?.0)
+}
+
+/// [`read_account`] and the length of the stored value (0 when absent), which is what the read
+/// cost in gas beyond the flat read cost.
+pub fn read_account_sized(
+    ctx: &mut Ctx<'_>,
+    addr: &Address,
+) -> Result<(Option<Account>, u64), StoaError> {
     ctx.get_with(&state_key::account(addr), |raw| match raw {
-        None => Ok(None),
-        Some(raw) => Account::decode(raw).map(Some),
+        None => Ok((None, 0)),
+        Some(raw) => Ok((Some(Account::decode(raw)?), raw.len() as u64)),
     })?
 }
 

@@ -285,6 +285,11 @@ impl<'a> Ctx<'a> {
         &self.events
     }
 
+    /// Room for `n` more events without reallocating.
+    pub fn reserve_events(&mut self, n: usize) {
+        self.events.reserve(n);
+    }
+
     /// The events emitted so far, to amend (e.g. tag with the message index).
     pub fn events_mut(&mut self) -> &mut [Event] {
         &mut self.events
