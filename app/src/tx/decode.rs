@@ -3,7 +3,7 @@
 //! `auth_info_bytes` are kept: the sign doc is rebuilt from them, never from a re-encoding.
 
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
-use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, SignDoc, TxBody, TxRaw};
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use stoa_bank::PubKey;
@@ -48,15 +48,29 @@ impl DecodedTx {
             .unwrap_or(Address([0; 20]))
     }
 
-    /// The SIGN_MODE_DIRECT bytes for a signer with this account number.
+    /// The SIGN_MODE_DIRECT bytes for a signer with this account number: the encoded
+    /// `SignDoc`, written straight from the raw parts (as prost would, defaults left out).
     pub fn sign_bytes(&self, chain_id: &str, account_number: u64) -> Vec<u8> {
-        SignDoc {
-            body_bytes: self.body_bytes.clone(),
-            auth_info_bytes: self.auth_info_bytes.clone(),
-            chain_id: chain_id.to_string(),
-            account_number,
+        use prost::encoding::{encode_key, encode_varint, WireType};
+        let mut out = Vec::with_capacity(
+            self.body_bytes.len() + self.auth_info_bytes.len() + chain_id.len() + 32,
+        );
+        for (tag, field) in [
+            (1, self.body_bytes.as_slice()),
+            (2, self.auth_info_bytes.as_slice()),
+            (3, chain_id.as_bytes()),
+        ] {
+            if !field.is_empty() {
+                encode_key(tag, WireType::LengthDelimited, &mut out);
+                encode_varint(field.len() as u64, &mut out);
+                out.extend_from_slice(field);
+            }
         }
-        .encode_to_vec()
+        if account_number != 0 {
+            encode_key(4, WireType::Varint, &mut out);
+            encode_varint(account_number, &mut out);
+        }
+        out
     }
 }
 
@@ -64,10 +78,10 @@ pub fn tx_hash(raw: &[u8]) -> [u8; 32] {
     Sha256::digest(raw).into()
 }
 
-fn to_any(a: &tendermint_proto::google::protobuf::Any) -> Any {
+fn into_any(a: tendermint_proto::google::protobuf::Any) -> Any {
     Any {
-        type_url: a.type_url.clone(),
-        value: a.value.clone(),
+        type_url: a.type_url,
+        value: a.value,
     }
 }
 
@@ -92,7 +106,7 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
     }
 
     // Messages: a known type, stateless checks by the module, and their signers.
-    let msgs: Vec<Any> = body.messages.iter().map(to_any).collect();
+    let msgs: Vec<Any> = body.messages.into_iter().map(into_any).collect();
     let mut signers: Vec<Address> = Vec::new();
     let mut msg_senders = Vec::with_capacity(msgs.len());
     for msg in &msgs {
@@ -130,7 +144,7 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
     for (i, ((address, info), signature)) in signers
         .iter()
         .zip(&auth_info.signer_infos)
-        .zip(&tx_raw.signatures)
+        .zip(tx_raw.signatures)
         .enumerate()
     {
         match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
@@ -151,14 +165,14 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
             None => return Err(sdk::INVALID_REQUEST.with(format!("signer {i}: missing mode_info"))),
         }
         let pub_key = match &info.public_key {
-            Some(pk) => Some(PubKey::from_any(&to_any(pk))?),
+            Some(pk) => Some(PubKey::from_parts(&pk.type_url, &pk.value)?),
             None => None,
         };
         signer_data.push(SignerData {
             address: *address,
             pub_key,
             sequence: info.sequence,
-            signature: signature.clone(),
+            signature,
         });
     }
 
@@ -193,4 +207,47 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
         fee: fee_coins,
         gas_limit: fee.gas_limit,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::SignDoc;
+
+    #[test]
+    fn sign_bytes_are_the_encoded_sign_doc() {
+        let tx = |body: &[u8], auth: &[u8]| DecodedTx {
+            hash: [0; 32],
+            size: 0,
+            body_bytes: body.to_vec(),
+            auth_info_bytes: auth.to_vec(),
+            msgs: vec![],
+            msg_senders: vec![],
+            memo: String::new(),
+            timeout_height: 0,
+            signers: vec![],
+            fee: Coins::new(),
+            gas_limit: 0,
+        };
+        let long = vec![7u8; 300];
+        for (body, auth) in [
+            (&b""[..], &b""[..]),
+            (b"ab", b""),
+            (b"", b"cd"),
+            (&long, b"xyz"),
+        ] {
+            for chain_id in ["", "stoa-1"] {
+                for number in [0, 1, 127, 128, u64::MAX] {
+                    let want = SignDoc {
+                        body_bytes: body.to_vec(),
+                        auth_info_bytes: auth.to_vec(),
+                        chain_id: chain_id.into(),
+                        account_number: number,
+                    }
+                    .encode_to_vec();
+                    assert_eq!(tx(body, auth).sign_bytes(chain_id, number), want);
+                }
+            }
+        }
+    }
 }

@@ -25,11 +25,15 @@ pub enum PubKey {
 
 impl PubKey {
     pub fn from_any(any: &Any) -> Result<PubKey, StoaError> {
+        Self::from_parts(&any.type_url, &any.value)
+    }
+
+    /// As [`PubKey::from_any`] from the `Any`'s type URL and value.
+    pub fn from_parts(type_url: &str, value: &[u8]) -> Result<PubKey, StoaError> {
         let bad = |why: String| sdk::INVALID_PUBKEY.with(why);
-        match any.type_url.as_str() {
+        match type_url {
             SECP256K1_PUBKEY_URL => {
-                let pk = secp256k1::PubKey::decode(any.value.as_slice())
-                    .map_err(|e| bad(e.to_string()))?;
+                let pk = secp256k1::PubKey::decode(value).map_err(|e| bad(e.to_string()))?;
                 let key: [u8; 33] = pk
                     .key
                     .as_slice()
@@ -38,8 +42,7 @@ impl PubKey {
                 Ok(PubKey::Secp256k1(key))
             }
             ED25519_PUBKEY_URL => {
-                let pk = ed25519::PubKey::decode(any.value.as_slice())
-                    .map_err(|e| bad(e.to_string()))?;
+                let pk = ed25519::PubKey::decode(value).map_err(|e| bad(e.to_string()))?;
                 let key: [u8; 32] = pk
                     .key
                     .as_slice()
