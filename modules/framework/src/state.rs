@@ -240,3 +240,57 @@ impl State {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BlockInfo, Ctx, ExecMode};
+
+    fn decode(raw: Option<&[u8]>) -> Result<Vec<u8>, StoaError> {
+        Ok(raw.unwrap_or_default().to_vec())
+    }
+
+    #[test]
+    fn a_dropped_branch_restores_every_write_and_forgets_what_it_cached() {
+        let mut state = State::new(Store::open_temporary().unwrap());
+        state.set(b"p".to_vec(), b"1".to_vec());
+        state.set(b"l/a".to_vec(), b"x".to_vec());
+        let mut ctx = Ctx::unmetered(&mut state, BlockInfo::default(), ExecMode::Finalize);
+        assert_eq!(*ctx.get_cached(b"p", decode).unwrap(), b"1");
+        let listed = |c: &mut Ctx<'_>| c.iter_prefix_cached(b"l/", |p| Ok(p.len())).unwrap();
+        assert_eq!(*listed(&mut ctx), 1);
+
+        // Written in a branch (the cache follows), then dropped: the old values are back.
+        let failed: Result<(), StoaError> = ctx.branch(|c| {
+            c.set(b"p".to_vec(), b"2".to_vec())?;
+            c.set(b"l/b".to_vec(), b"y".to_vec())?;
+            c.delete(b"l/a".to_vec())?;
+            assert_eq!(*c.get_cached(b"p", decode)?, b"2");
+            assert_eq!(*listed(c), 1);
+            c.branch(|c2| c2.set(b"p".to_vec(), b"3".to_vec()))?;
+            assert_eq!(*c.get_cached(b"p", decode)?, b"3");
+            Err(sdk::INVALID_REQUEST.with("boom"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(*ctx.get_cached(b"p", decode).unwrap(), b"1");
+        assert_eq!(*listed(&mut ctx), 1);
+        assert_eq!(ctx.get(b"l/a").unwrap().as_deref(), Some(&b"x"[..]));
+        assert_eq!(ctx.get(b"l/b").unwrap(), None);
+
+        // Committed branches keep their writes; the cache sees them.
+        ctx.branch(|c| c.set(b"l/c".to_vec(), b"z".to_vec()))
+            .unwrap();
+        assert_eq!(*listed(&mut ctx), 2);
+        // A hit costs the gas of the read it replaces.
+        let before = ctx.gas().consumed();
+        ctx.get_cached(b"p", decode).unwrap();
+        let hit = ctx.gas().consumed() - before;
+        ctx.get(b"p").unwrap();
+        assert_eq!(ctx.gas().consumed() - before - hit, hit);
+        drop(ctx);
+        assert_eq!(state.depth(), 0);
+        let writes = state.take_writes();
+        let keys: Vec<&[u8]> = writes.keys().map(Vec::as_slice).collect();
+        assert_eq!(keys, vec![&b"l/a"[..], b"l/c", b"p"]);
+    }
+}
