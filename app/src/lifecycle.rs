@@ -81,67 +81,102 @@ pub fn execute_block(
     }
 
     // 2. Decode every tx (in parallel), then verify every signature of the block in parallel
-    //    on the rayon pool, started before the first tx executes; the txs run alongside it,
-    //    each waiting only for its own verdicts.
+    //    on the signature pool, started before the first tx executes.
     let params = load_params(&state)?;
     let decoded: Vec<StoaResult<DecodedTx>> = txs
         .par_iter()
         .map(|raw| decode_tx(raw, env.router))
         .collect();
     let work = signature_work(&state, env.chain_id, &decoded, env.sig_cache);
-
-    // 3. Every tx in order: ante, then its messages in a branch dropped on failure.
     let tx_env = TxEnv {
         router: env.router,
         params: &params,
         chain_id: env.chain_id,
         node_min_gas_prices: &[],
     };
-    let mut tx_results = Vec::with_capacity(txs.len());
-    std::thread::scope(|scope| {
+
+    // 3-5. The txs, end block and the app hash run speculatively alongside the verification,
+    //    as if every signature verified ahead were valid, instead of each tx waiting for its
+    //    verdict. Once all verdicts are in: if they are all valid (a proposer can only include
+    //    a bad signature on purpose), the speculative run is the block's outcome; otherwise the
+    //    block runs again from this point with the real verdicts. Both runs see the same inputs
+    //    whenever the verdicts agree, so the outcome never depends on timing.
+    let assumed = assumed_verdicts(&decoded, &work);
+    let start = state.clone();
+    let (speculative, real) = std::thread::scope(|scope| {
         let (send, recv) = mpsc::channel();
         let (work, decoded_ref) = (&work, &decoded);
-        scope.spawn(move || verify_in_chunks(work, decoded_ref, send));
-        let mut verdicts = Verdicts::new(&decoded, recv);
-        for (i, tx) in decoded.iter().enumerate() {
-            let outcome = match tx {
-                Ok(tx) => run_tx(
-                    &tx_env,
-                    &mut state,
-                    &block,
-                    ExecMode::Finalize,
-                    tx,
-                    verdicts.for_tx(i),
-                ),
-                Err(e) => TxOutcome::failed(e, 0, 0, Vec::new()),
-            };
-            tx_results.push(outcome);
-        }
+        scope.spawn(move || match signature_pool() {
+            Some(pool) => pool.install(|| verify_in_chunks(work, decoded_ref, send)),
+            None => verify_in_chunks(work, decoded_ref, send),
+        });
+        let speculative = run_txs_and_end_block(
+            env, &tx_env, store, state, &block, header, &decoded, &assumed,
+        );
+        (speculative, collect_verdicts(&decoded, recv))
     });
-
-    // 4. End block: every module in order, then the invariants if configured.
-    {
-        let mut ctx = Ctx::unmetered(&mut state, block.clone(), ExecMode::Finalize);
-        for m in env.router.modules() {
-            m.end_block(&mut ctx)
-                .map_err(|e| halt(m.name(), "end_block", e))?;
-        }
-        events.extend(with_mode(ctx.take_events(), "EndBlock"));
-        if env.check_invariants {
-            check_invariants(env.router, &mut ctx)?;
-        }
-    }
-
-    // 5. The new app hash: the store stages the block's writes as the next version.
-    let writes = state.take_writes();
-    let app_hash = store
-        .prepare(header.height, &writes)
-        .map_err(|e| sdk::IO.with(format!("preparing version {}: {e}", header.height)))?;
+    let (tx_results, end_events, app_hash) = if real == assumed {
+        speculative?
+    } else {
+        run_txs_and_end_block(env, &tx_env, store, start, &block, header, &decoded, &real)?
+    };
+    events.extend(end_events);
     Ok(BlockResult {
         tx_results,
         events,
         app_hash,
     })
+}
+
+/// Steps 3 to 5 of a block: every tx in order (ante, then its messages in a branch dropped on
+/// failure) with the given signature verdicts, end block (every module in order, then the
+/// invariants if configured), and the new app hash (the store stages the block's writes as
+/// the next version). Returns the tx outcomes, the end-block events and the app hash.
+#[allow(clippy::too_many_arguments)]
+fn run_txs_and_end_block(
+    env: &BlockEnv<'_>,
+    tx_env: &TxEnv<'_>,
+    store: &Store,
+    mut state: State,
+    block: &BlockInfo,
+    header: &BlockHeader,
+    decoded: &[StoaResult<DecodedTx>],
+    verdicts: &[Vec<Option<SigVerdict>>],
+) -> StoaResult<(Vec<TxOutcome>, Vec<Event>, [u8; 32])> {
+    let mut tx_results = Vec::with_capacity(decoded.len());
+    for (i, tx) in decoded.iter().enumerate() {
+        let outcome = match tx {
+            Ok(tx) => run_tx(
+                tx_env,
+                &mut state,
+                block,
+                ExecMode::Finalize,
+                tx,
+                verdicts.get(i).map(Vec::as_slice).unwrap_or_default(),
+            ),
+            Err(e) => TxOutcome::failed(e, 0, 0, Vec::new()),
+        };
+        tx_results.push(outcome);
+    }
+
+    let events = {
+        let mut ctx = Ctx::unmetered(&mut state, block.clone(), ExecMode::Finalize);
+        for m in env.router.modules() {
+            m.end_block(&mut ctx)
+                .map_err(|e| halt(m.name(), "end_block", e))?;
+        }
+        let events = with_mode(ctx.take_events(), "EndBlock");
+        if env.check_invariants {
+            check_invariants(env.router, &mut ctx)?;
+        }
+        events
+    };
+
+    let writes = state.take_writes();
+    let app_hash = store
+        .prepare(header.height, &writes)
+        .map_err(|e| sdk::IO.with(format!("preparing version {}: {e}", header.height)))?;
+    Ok((tx_results, events, app_hash))
 }
 
 /// Every module's invariants; the first broken one is the error.
@@ -288,43 +323,66 @@ fn verify_in_chunks(
     }
 }
 
-/// The verdicts received so far. Should the verifier stop early, the remaining txs simply
-/// have none and the ante verifies their signatures itself: the outcome is the same.
-struct Verdicts {
-    out: Vec<Vec<Option<SigVerdict>>>,
-    ready: usize,
-    recv: mpsc::Receiver<VerdictChunk>,
+/// Every signer's verdict as the speculative run assumes it: valid, for the key and account
+/// number the sign bytes were built for; `None` where nothing is verified ahead (the ante then
+/// verifies the signature itself).
+fn assumed_verdicts(
+    decoded: &[StoaResult<DecodedTx>],
+    work: &[SigWork],
+) -> Vec<Vec<Option<SigVerdict>>> {
+    let mut out = empty_verdicts(decoded);
+    for w in work {
+        if let Some(slot) = out
+            .get_mut(w.tx)
+            .and_then(|signers| signers.get_mut(w.signer))
+        {
+            *slot = Some(SigVerdict {
+                pub_key: w.key,
+                account_number: w.account_number,
+                ok: true,
+            });
+        }
+    }
+    out
 }
 
-impl Verdicts {
-    fn new(decoded: &[StoaResult<DecodedTx>], recv: mpsc::Receiver<VerdictChunk>) -> Self {
-        let out = decoded
-            .iter()
-            .map(|tx| vec![None; tx.as_ref().map(|t| t.signers.len()).unwrap_or(0)])
-            .collect();
-        Verdicts {
-            out,
-            ready: 0,
-            recv,
-        }
-    }
+fn empty_verdicts(decoded: &[StoaResult<DecodedTx>]) -> Vec<Vec<Option<SigVerdict>>> {
+    decoded
+        .iter()
+        .map(|tx| vec![None; tx.as_ref().map(|t| t.signers.len()).unwrap_or(0)])
+        .collect()
+}
 
-    fn for_tx(&mut self, i: usize) -> &[Option<SigVerdict>] {
-        while self.ready <= i && self.ready < self.out.len() {
-            match self.recv.recv() {
-                Ok((end, verdicts)) => {
-                    for (t, s, v) in verdicts {
-                        if let Some(slot) =
-                            self.out.get_mut(t).and_then(|signers| signers.get_mut(s))
-                        {
-                            *slot = Some(v);
-                        }
-                    }
-                    self.ready = end;
-                }
-                Err(_) => self.ready = self.out.len(),
+/// All verdicts the verifier sends, until it is done. Should it stop early, the missing ones
+/// stay `None`, which differs from the assumed verdicts and so makes the block run again with
+/// the ante verifying those signatures itself.
+fn collect_verdicts(
+    decoded: &[StoaResult<DecodedTx>],
+    recv: mpsc::Receiver<VerdictChunk>,
+) -> Vec<Vec<Option<SigVerdict>>> {
+    let mut out = empty_verdicts(decoded);
+    for (_, verdicts) in recv {
+        for (t, s, v) in verdicts {
+            if let Some(slot) = out.get_mut(t).and_then(|signers| signers.get_mut(s)) {
+                *slot = Some(v);
             }
         }
-        self.out.get(i).map(Vec::as_slice).unwrap_or_default()
     }
+    out
+}
+
+/// A thread pool of its own for verifying a block's signatures, so that the work running
+/// alongside (the store's parallel hashing in `prepare`) is not queued behind it on the global
+/// pool; the OS shares the cores between both. `None` if it cannot be built (then the global
+/// pool verifies).
+fn signature_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(rayon::current_num_threads())
+            .thread_name(|i| format!("stoa-sig-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
 }

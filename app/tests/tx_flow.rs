@@ -182,6 +182,37 @@ fn bad_signature() {
     );
 }
 
+/// A bad signature among good txs in one block. The block first runs as if every signature
+/// were valid (alongside the verification); here that run must be thrown away and the block
+/// run again with the real verdicts: had the bad tx passed, it would have taken sequence 1
+/// and the good tx after it would fail.
+#[test]
+fn bad_signature_among_good_txs_in_one_block() {
+    let env = setup();
+    let bob_before = balance(&env.app, &env.bob, "ustor");
+    let first = send_tx(&env, &env.alice, 0, 10, |_| {});
+    let mut forged = send_tx(&env, &env.alice, 1, 1_000, |_| {});
+    let n = forged.len();
+    forged[n - 5] ^= 0x55;
+    let second = send_tx(&env, &env.alice, 1, 10, |_| {});
+    let other = send_tx(&env, &env.eddie, 0, 10, |_| {});
+    let r = run_block(&env.app, &[first, forged, second, other]);
+    let codes: Vec<(&str, u32)> = r
+        .tx_results
+        .iter()
+        .map(|t| (t.codespace.as_str(), t.code))
+        .collect();
+    assert_eq!(
+        codes,
+        [("", 0), ("sdk", 4), ("", 0), ("", 0)],
+        "{:?}",
+        r.tx_results
+    );
+    assert_code(&r.tx_results[1], "sdk", 4, "signature verification failed");
+    assert_eq!(balance(&env.app, &env.bob, "ustor"), bob_before + 30);
+    assert_eq!(account(&env.app, &env.alice.address()).unwrap().1, 2);
+}
+
 #[test]
 fn wrong_chain_id() {
     let env = setup();

@@ -24,7 +24,7 @@ pub const FEE_COLLECTOR: &str = "fee_collector";
 
 /// What the ante should assume about a signature verified ahead of execution: valid for this
 /// key and account number (the inputs of the sign bytes besides the tx itself).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SigVerdict {
     pub pub_key: PubKey,
     pub account_number: u64,

@@ -32,6 +32,7 @@ pub struct CachedValue {
     pub value: Arc<dyn Any + Send + Sync>,
 }
 
+#[derive(Clone)]
 struct CacheEntry {
     /// A point key, or a prefix when `prefix`.
     key: Vec<u8>,
@@ -49,6 +50,8 @@ impl CacheEntry {
     }
 }
 
+/// Cloning copies the pending writes: a copy taken at a block's start can rerun the block.
+#[derive(Clone)]
 pub struct State {
     store: Store,
     /// Reads come from this committed version instead of the latest (historical queries).
