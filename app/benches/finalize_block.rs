@@ -26,6 +26,10 @@ use stoa_bank::PubKey;
 use stoa_framework::{Address, Store};
 use tendermint_proto::google::protobuf::Any;
 
+// The allocator `stoad` runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TXS: usize = 5_000;
 const CHAIN_ID: &str = "stoa-bench";
 
