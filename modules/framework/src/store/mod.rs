@@ -104,6 +104,10 @@ struct Staged {
     /// written (a present key's preimage is already stored).
     new_keys: BTreeSet<Vec<u8>>,
     nodes: VersionNodes,
+    /// `nodes` encoded for the backend, sorted by path.
+    entries: Vec<chunks::Entry>,
+    /// `writes` encoded as the version's writes record.
+    writes_record: Vec<u8>,
     stale: StaleNodeIndexBatch,
 }
 
@@ -136,6 +140,10 @@ struct Inner {
     /// `committed` (never while holding that lock), so it may briefly lag behind; a node key
     /// names one node forever, so a lagging copy is still correct for the keys it has.
     recent: RwLock<Option<Arc<VersionNodes>>>,
+    /// The nodes `recent` held before the last commit, freed by the next `prepare`: freeing
+    /// tens of thousands of nodes is work `commit` need not wait for, while the app runs
+    /// `prepare` alongside other work.
+    retired: Mutex<Option<Arc<VersionNodes>>>,
     /// How many recent versions stay readable; 0 = all.
     retention: u64,
     checkpoint_keys: usize,
@@ -226,6 +234,7 @@ impl Store {
             inner: Arc::new(Inner {
                 backend,
                 recent: RwLock::new(None),
+                retired: Mutex::new(None),
                 retention,
                 checkpoint_keys,
                 checkpoint_versions,
@@ -326,6 +335,13 @@ impl Store {
     /// commit replaces the staged batch. `version` must be greater than the last committed one.
     /// Keys and values must be non-empty (ICS23 proofs require it).
     pub fn prepare(&self, version: u64, writes: &Writes) -> Result<[u8; 32], StoreError> {
+        drop(
+            self.inner
+                .retired
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
+        );
         let mut staged = self.lock_staged();
         // Drop any earlier staged batch first, so a failed re-prepare cannot leave a stale one
         // that a later commit would persist.
@@ -434,16 +450,23 @@ impl Store {
             }
         }
 
+        let nodes = VersionNodes {
+            version,
+            nodes: update.node_batch,
+            moved,
+        };
+        // Encoded here rather than in `commit`: the app runs `prepare` alongside the block's
+        // signature verification, while `commit` is on its own.
+        let entries = encode_entries(&nodes)?;
+        let writes_record = keys::encode_writes(effective.iter());
         *staged = Some(Staged {
+            writes_record,
             version,
             root: root.0,
             writes: effective,
             new_keys,
-            nodes: VersionNodes {
-                version,
-                nodes: update.node_batch,
-                moved,
-            },
+            nodes,
+            entries,
             stale: update.stale_node_index_batch,
         });
         Ok(root.0)
@@ -475,10 +498,7 @@ impl Store {
             if due {
                 Self::write_checkpoint(&committed, staged, &mut batch);
             } else {
-                batch.put(
-                    keys::writes(info.version),
-                    keys::encode_writes(staged.writes.iter()),
-                );
+                batch.put(keys::writes(info.version), staged.writes_record.clone());
             }
             due
         };
@@ -510,8 +530,11 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .replace(Arc::new(done));
         drop(staged_guard);
-        // Freed outside the locks (tens of thousands of nodes for a big block).
-        drop(superseded);
+        *self
+            .inner
+            .retired
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = superseded;
         // Durability outside the locks: the batch is already crash-atomic, readers need not
         // wait for the fsync, and commit only returns once it is done. If the flush fails the
         // version is applied but maybe not durable; the error tells the caller to stop.
@@ -645,30 +668,7 @@ impl Store {
     /// Adds the new version's tree nodes, stale index, preimages and metadata to `batch`.
     fn write_version(&self, staged: &Staged, batch: &mut WriteBatch) -> Result<(), StoreError> {
         let version = staged.version;
-        // Encoding tens of thousands of nodes is a large part of a commit: spread it over the
-        // thread pool (the result is sorted below, so its order is fixed).
-        let mut entries = staged
-            .nodes
-            .nodes
-            .nodes()
-            .par_iter()
-            .map(|(node_key, node)| {
-                let value = match node {
-                    Node::Leaf(leaf) => Some(staged.nodes.leaf_value(leaf).ok_or_else(|| {
-                        StoreError::Corrupt("new leaf without a value in its batch".into())
-                    })?),
-                    _ => None,
-                };
-                Ok(chunks::Entry {
-                    path: keys::path_key(node_key.nibble_path()),
-                    node: borsh::to_vec(node)
-                        .map_err(|e| StoreError::Corrupt(format!("encoding tree node: {e}")))?,
-                    value,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-        chunks::write_version(version, &entries, batch);
+        chunks::write_version(version, &staged.entries, batch);
 
         let stale_nodes: Vec<(u64, Vec<u8>)> = staged
             .stale
@@ -790,6 +790,32 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The new nodes of a version as chunk entries, sorted by path. Encoding tens of thousands of
+/// nodes is spread over the thread pool (the sort fixes the order).
+fn encode_entries(nodes: &VersionNodes) -> Result<Vec<chunks::Entry>, StoreError> {
+    let mut entries = nodes
+        .nodes
+        .nodes()
+        .par_iter()
+        .map(|(node_key, node)| {
+            let value = match node {
+                Node::Leaf(leaf) => Some(nodes.leaf_value(leaf).ok_or_else(|| {
+                    StoreError::Corrupt("new leaf without a value in its batch".into())
+                })?),
+                _ => None,
+            };
+            Ok(chunks::Entry {
+                path: keys::path_key(node_key.nibble_path()),
+                node: borsh::to_vec(node)
+                    .map_err(|e| StoreError::Corrupt(format!("encoding tree node: {e}")))?,
+                value,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    Ok(entries)
 }
 
 /// Verifies a proof from get_with_proof against a root: existence when value is Some,
