@@ -347,7 +347,7 @@ fn reopen_keeps_data_and_last_commit() {
         commit(&store, 1, &[("a", Some("1"))]);
         commit(&store, 2, &[("b", Some("2"))])
     };
-    let store = Store::open(dir.path(), 0).unwrap();
+    let store = reopen(dir.path(), 0);
     assert_eq!(store.last_commit(), Some(info));
     assert_eq!(get(&store, "a").as_deref(), Some("1"));
     assert_eq!(store.get_at(b"b", 1).unwrap(), None);
@@ -370,7 +370,7 @@ fn uncommitted_batch_is_gone_after_reopen() {
         // Dropped without commit: the crash case.
         info
     };
-    let store = Store::open(dir.path(), 0).unwrap();
+    let store = reopen(dir.path(), 0);
     assert_eq!(store.last_commit(), Some(info));
     assert_eq!(get(&store, "a").as_deref(), Some("1"));
     assert_eq!(get(&store, "b"), None);
@@ -462,7 +462,7 @@ fn pruning_drops_old_versions_keeps_latest() {
 
     // Restart with the same retention keeps the same view.
     drop(store);
-    let store = Store::open(dir.path(), 3).unwrap();
+    let store = reopen(dir.path(), 3);
     assert!(store.get_at(b"k\x05", 37).is_err());
     assert!(store.get_at(b"k\x05", 38).is_ok());
 }
@@ -610,7 +610,15 @@ fn corrupt_data_is_an_error_not_a_panic() {
         store.backend().apply_batch(batch).unwrap();
         store.backend().flush().unwrap();
     }
-    let err = Store::open(dir.path(), 0).unwrap_err();
+    // Retried while sled's lock of the previous handle may still be held (see `reopen`).
+    let mut err = Store::open(dir.path(), 0).unwrap_err();
+    for _ in 0..100 {
+        if matches!(err, StoreError::Corrupt(_)) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        err = Store::open(dir.path(), 0).unwrap_err();
+    }
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
 }
 
@@ -723,7 +731,7 @@ fn crash_recovery_after_sigkill() {
         child.kill().unwrap();
         child.wait().unwrap();
 
-        let store = Store::open(dir.path(), 4).unwrap();
+        let store = reopen(dir.path(), 4);
         let last = store.last_commit().unwrap();
         // Whatever commit() returned for is durable; at most one more version may have landed.
         assert!(
