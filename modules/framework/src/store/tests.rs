@@ -1039,24 +1039,29 @@ fn golden_roots_for_a_fixed_sequence() {
 fn bench_hot_keys() {
     // Default checkpoints (none in these 8 versions), then one at every version: the
     // difference is what a checkpoint of 15,000 keys costs, paid once per 200 versions.
-    for (label, checkpoint_versions) in [
-        ("no checkpoint", CHECKPOINT_VERSIONS),
-        ("checkpoint every version", 1),
+    // And with retention 2, so every commit prunes the nodes the version before replaced.
+    for (label, retention, checkpoint_versions) in [
+        ("no checkpoint", 1000, CHECKPOINT_VERSIONS),
+        ("checkpoint every version", 1000, 1),
+        ("pruning every version", 2, CHECKPOINT_VERSIONS),
     ] {
-        let (prepare, commit) = time_hot_keys(checkpoint_versions);
+        let (prepare, commit) = time_hot_keys(retention, checkpoint_versions);
         println!(
             "15,000 hot writes, {label}: prepare median {prepare:?}, commit median {commit:?}"
         );
     }
 }
 
-fn time_hot_keys(checkpoint_versions: u64) -> (std::time::Duration, std::time::Duration) {
+fn time_hot_keys(
+    retention: u64,
+    checkpoint_versions: u64,
+) -> (std::time::Duration, std::time::Duration) {
     use std::time::Instant;
     let dir = tempfile::tempdir().unwrap();
     let backend = SledBackend::open(dir.path()).unwrap();
     let store = Store::with_checkpoints(
         Box::new(backend),
-        1000,
+        retention,
         CHECKPOINT_KEYS,
         checkpoint_versions,
     )
