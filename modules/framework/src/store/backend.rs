@@ -31,6 +31,11 @@ impl WriteBatch {
         self.ops.insert(key, None);
     }
 
+    /// Adds every operation of `other`; on a key both touch, `other`'s wins.
+    pub fn extend(&mut self, other: WriteBatch) {
+        self.ops.extend(other.ops);
+    }
+
     /// Number of distinct keys touched.
     pub fn len(&self) -> usize {
         self.ops.len()

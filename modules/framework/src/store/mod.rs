@@ -108,6 +108,9 @@ struct Staged {
     entries: Vec<chunks::Entry>,
     /// `writes` encoded as the version's writes record.
     writes_record: Vec<u8>,
+    /// The version's own backend operations (everything but pruning and the writes record
+    /// or checkpoint), built by `prepare`; taken by `commit`, rebuilt if a commit failed.
+    version_ops: Option<WriteBatch>,
     stale: StaleNodeIndexBatch,
 }
 
@@ -459,8 +462,9 @@ impl Store {
         // signature verification, while `commit` is on its own.
         let entries = encode_entries(&nodes)?;
         let writes_record = keys::encode_writes(effective.iter());
-        *staged = Some(Staged {
+        let mut next = Staged {
             writes_record,
+            version_ops: None,
             version,
             root: root.0,
             writes: effective,
@@ -468,7 +472,12 @@ impl Store {
             nodes,
             entries,
             stale: update.stale_node_index_batch,
-        });
+        };
+        // Built here, not in `commit`, for the same reason as the entries above.
+        let mut version_ops = WriteBatch::new();
+        self.write_version(&next, &mut version_ops)?;
+        next.version_ops = Some(version_ops);
+        *staged = Some(next);
         Ok(root.0)
     }
 
@@ -478,7 +487,7 @@ impl Store {
     /// stays staged.
     pub fn commit(&self) -> Result<CommitInfo, StoreError> {
         let mut staged_guard = self.lock_staged();
-        let staged = staged_guard.as_ref().ok_or(StoreError::NothingStaged)?;
+        let staged = staged_guard.as_mut().ok_or(StoreError::NothingStaged)?;
         let info = CommitInfo {
             version: staged.version,
             root: staged.root,
@@ -490,7 +499,16 @@ impl Store {
         if let Some(cutoff) = self.cutoff(info.version) {
             self.prune(cutoff, &mut batch)?;
         }
-        self.write_version(staged, &mut batch)?;
+        let version_ops = match staged.version_ops.take() {
+            Some(ops) => ops,
+            None => {
+                let mut ops = WriteBatch::new();
+                self.write_version(staged, &mut ops)?;
+                ops
+            }
+        };
+        batch.extend(version_ops);
+        let staged = &*staged;
         let checkpoint = {
             let committed = self.read_committed();
             let due = committed.overlay.len() + staged.writes.len() >= self.inner.checkpoint_keys
