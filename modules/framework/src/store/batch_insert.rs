@@ -122,10 +122,7 @@ impl Inserter<'_, '_> {
         kvs: &[(KeyHash, ValueHash)],
         out: &mut Out,
     ) -> Result<Built, StoreError> {
-        let node = self
-            .reader
-            .node(node_key)?
-            .ok_or_else(|| missing(node_key))?;
+        let node = self.read(node_key)?;
         if !matches!(node, Node::Internal(_)) {
             return self.update_node(node_key, node, kvs, 0, out);
         }
@@ -147,6 +144,11 @@ impl Inserter<'_, '_> {
         self.internal(keys::key_hash_prefix(&kvs[0].0, 0), &children, out)
     }
 
+    /// The existing node at `node_key`; its absence means the tree is corrupt.
+    fn read(&self, node_key: &NodeKey) -> Result<Node, StoreError> {
+        self.reader.node(node_key)?.ok_or_else(|| missing(node_key))
+    }
+
     /// Writes `kvs` into the subtree at `node_key` (an existing node at `depth`).
     fn update(
         &self,
@@ -155,10 +157,7 @@ impl Inserter<'_, '_> {
         depth: usize,
         out: &mut Out,
     ) -> Result<Built, StoreError> {
-        let node = self
-            .reader
-            .node(node_key)?
-            .ok_or_else(|| missing(node_key))?;
+        let node = self.read(node_key)?;
         self.update_node(node_key, node, kvs, depth, out)
     }
 
