@@ -31,11 +31,6 @@ impl WriteBatch {
         self.ops.insert(key, None);
     }
 
-    /// Adds every operation of `other`; on a key both touch, `other`'s wins.
-    pub fn extend(&mut self, other: WriteBatch) {
-        self.ops.extend(other.ops);
-    }
-
     /// Number of distinct keys touched.
     pub fn len(&self) -> usize {
         self.ops.len()
@@ -47,8 +42,8 @@ impl WriteBatch {
     }
 
     /// The operations, ascending by key (`None` = delete).
-    pub fn into_ops(self) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
-        self.ops
+    pub fn ops(&self) -> &BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        &self.ops
     }
 }
 
@@ -73,7 +68,7 @@ pub trait KvBackend: Send + Sync {
 
     /// Applies every operation of `batch` atomically: after a crash either all or none of them
     /// are visible.
-    fn apply_batch(&self, batch: WriteBatch) -> Result<(), StoreError>;
+    fn apply_batch(&self, batch: &WriteBatch) -> Result<(), StoreError>;
 
     /// Makes everything applied so far durable.
     fn flush(&self) -> Result<(), StoreError>;

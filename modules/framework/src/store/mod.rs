@@ -98,20 +98,15 @@ type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 struct Staged {
     version: u64,
     root: [u8; 32],
-    /// The effective writes (no-ops dropped), for the latest-value map and preimages.
+    /// The effective writes (no-ops dropped), for the overlay.
     writes: Writes,
-    /// Keys of `writes` absent from the latest committed state: only these need a preimage
-    /// written (a present key's preimage is already stored).
-    new_keys: BTreeSet<Vec<u8>>,
+    /// The version's new tree nodes, kept in memory once committed.
     nodes: VersionNodes,
-    /// `nodes` encoded for the backend, sorted by path.
-    entries: Vec<chunks::Entry>,
-    /// `writes` encoded as the version's writes record.
-    writes_record: Vec<u8>,
-    /// The version's own backend operations (everything but pruning and the writes record
-    /// or checkpoint), built by `prepare`; taken by `commit`, rebuilt if a commit failed.
-    version_ops: Option<WriteBatch>,
-    stale: StaleNodeIndexBatch,
+    /// Whether `batch` folds the overlay into the checkpointed map.
+    checkpoint: bool,
+    /// Everything the commit writes, in one atomic backend batch. Built by `prepare`: the app
+    /// runs `prepare` alongside the block's signature verification, while `commit` runs alone.
+    batch: WriteBatch,
 }
 
 /// The committed state readers see, changed only under the write lock by `commit`.
@@ -458,75 +453,64 @@ impl Store {
             nodes: update.node_batch,
             moved,
         };
-        // Encoded here rather than in `commit`: the app runs `prepare` alongside the block's
-        // signature verification, while `commit` is on its own.
         let entries = encode_entries(&nodes)?;
-        let writes_record = keys::encode_writes(effective.iter());
-        let mut next = Staged {
-            writes_record,
-            version_ops: None,
+        let mut batch = WriteBatch::new();
+        // Pruning first: the new version's writes are added afterwards and replace any
+        // deletion of the same key (e.g. the preimage of a key deleted long ago and now
+        // rewritten). Nothing reaches the backend before `commit`, which alone changes it, so
+        // what pruning reads now is what the commit applies to.
+        if let Some(cutoff) = self.cutoff(version) {
+            self.prune(cutoff, &mut batch)?;
+        }
+        chunks::write_version(version, &entries, &mut batch);
+        Self::write_version(
+            version,
+            &root.0,
+            &effective,
+            &new_keys,
+            &update.stale_node_index_batch,
+            &mut batch,
+        );
+        let checkpoint = {
+            let committed = self.read_committed();
+            let due = committed.overlay.len() + effective.len() >= self.inner.checkpoint_keys
+                || committed.pending.len() as u64 + 1 >= self.inner.checkpoint_versions;
+            if due {
+                Self::write_checkpoint(&committed, version, &effective, &mut batch);
+            } else {
+                batch.put(keys::writes(version), keys::encode_writes(effective.iter()));
+            }
+            due
+        };
+        *staged = Some(Staged {
             version,
             root: root.0,
             writes: effective,
-            new_keys,
             nodes,
-            entries,
-            stale: update.stale_node_index_batch,
-        };
-        // Built here, not in `commit`, for the same reason as the entries above.
-        let mut version_ops = WriteBatch::new();
-        self.write_version(&next, &mut version_ops)?;
-        next.version_ops = Some(version_ops);
-        *staged = Some(next);
+            checkpoint,
+            batch,
+        });
         Ok(root.0)
     }
 
     /// Persists the staged batch atomically (tree node chunks, the version's writes or a
-    /// checkpoint, key preimages, version metadata and pruning in one backend batch) and
+    /// checkpoint, key preimages, version metadata and pruning, all prepared by `prepare`) and
     /// flushes it to disk. Error if nothing is staged. If writing the batch fails, the batch
     /// stays staged.
     pub fn commit(&self) -> Result<CommitInfo, StoreError> {
         let mut staged_guard = self.lock_staged();
-        let staged = staged_guard.as_mut().ok_or(StoreError::NothingStaged)?;
+        let staged = staged_guard.as_ref().ok_or(StoreError::NothingStaged)?;
         let info = CommitInfo {
             version: staged.version,
             root: staged.root,
         };
-        let mut batch = WriteBatch::new();
-        // Pruning first: the new version's writes are added afterwards and replace any
-        // deletion of the same key (e.g. the preimage of a key deleted long ago and now
-        // rewritten).
-        if let Some(cutoff) = self.cutoff(info.version) {
-            self.prune(cutoff, &mut batch)?;
-        }
-        let version_ops = match staged.version_ops.take() {
-            Some(ops) => ops,
-            None => {
-                let mut ops = WriteBatch::new();
-                self.write_version(staged, &mut ops)?;
-                ops
-            }
-        };
-        batch.extend(version_ops);
-        let staged = &*staged;
-        let checkpoint = {
-            let committed = self.read_committed();
-            let due = committed.overlay.len() + staged.writes.len() >= self.inner.checkpoint_keys
-                || committed.pending.len() as u64 + 1 >= self.inner.checkpoint_versions;
-            if due {
-                Self::write_checkpoint(&committed, staged, &mut batch);
-            } else {
-                batch.put(keys::writes(info.version), staged.writes_record.clone());
-            }
-            due
-        };
-        let ops = batch.len();
+        let (checkpoint, ops) = (staged.checkpoint, staged.batch.len());
 
         let done = {
             let mut committed = self.write_committed();
             // On failure nothing was applied (the batch is atomic) and the batch stays staged,
             // so the caller may retry the commit.
-            self.backend().apply_batch(batch)?;
+            self.backend().apply_batch(&staged.batch)?;
             let done = staged_guard.take().ok_or(StoreError::NothingStaged)?;
             committed.info = Some(info);
             if checkpoint {
@@ -684,12 +668,15 @@ impl Store {
     }
 
     /// Adds the new version's tree nodes, stale index, preimages and metadata to `batch`.
-    fn write_version(&self, staged: &Staged, batch: &mut WriteBatch) -> Result<(), StoreError> {
-        let version = staged.version;
-        chunks::write_version(version, &staged.entries, batch);
-
-        let stale_nodes: Vec<(u64, Vec<u8>)> = staged
-            .stale
+    fn write_version(
+        version: u64,
+        root: &[u8; 32],
+        writes: &Writes,
+        new_keys: &BTreeSet<Vec<u8>>,
+        stale: &StaleNodeIndexBatch,
+        batch: &mut WriteBatch,
+    ) {
+        let stale_nodes: Vec<(u64, Vec<u8>)> = stale
             .iter()
             .map(|index| {
                 (
@@ -699,10 +686,10 @@ impl Store {
             })
             .collect();
         let mut deleted = Vec::new();
-        for (key, value) in &staged.writes {
+        for (key, value) in writes {
             match value {
                 // Most writes change a present key, which needs nothing here.
-                Some(_) if !staged.new_keys.contains(key) => {}
+                Some(_) if !new_keys.contains(key) => {}
                 Some(_) => {
                     let key_hash = KeyHash::with::<Sha256>(key);
                     batch.put(keys::preimage(&key_hash), key.clone());
@@ -724,23 +711,27 @@ impl Store {
                 keys::encode_stale(&stale_nodes, &deleted),
             );
         }
-        batch.put(keys::root(version), staged.root.to_vec());
+        batch.put(keys::root(version), root.to_vec());
         batch.put(
             keys::LAST_COMMIT.to_vec(),
-            keys::encode_last_commit(version, &staged.root),
+            keys::encode_last_commit(version, root),
         );
         batch.put(keys::FORMAT.to_vec(), keys::FORMAT_VERSION.to_vec());
-        Ok(())
     }
 
-    /// Adds a checkpoint to `batch`: the overlay and the staged writes into `L`, the folded
-    /// `D` records deleted, the checkpoint version moved to the staged one.
-    fn write_checkpoint(committed: &Committed, staged: &Staged, batch: &mut WriteBatch) {
+    /// Adds a checkpoint to `batch`: the overlay and `version`'s writes into `L`, the folded
+    /// `D` records deleted, the checkpoint moved to `version`.
+    fn write_checkpoint(
+        committed: &Committed,
+        version: u64,
+        writes: &Writes,
+        batch: &mut WriteBatch,
+    ) {
         let older = committed
             .overlay
             .iter()
-            .filter(|(k, _)| !staged.writes.contains_key(*k));
-        for (key, value) in older.chain(staged.writes.iter()) {
+            .filter(|(k, _)| !writes.contains_key(*k));
+        for (key, value) in older.chain(writes.iter()) {
             match value {
                 Some(value) => batch.put(keys::latest(key), value.clone()),
                 None => batch.delete(keys::latest(key)),
@@ -749,10 +740,7 @@ impl Store {
         for version in &committed.pending {
             batch.delete(keys::writes(*version));
         }
-        batch.put(
-            keys::CHECKPOINT.to_vec(),
-            keys::encode_version(staged.version),
-        );
+        batch.put(keys::CHECKPOINT.to_vec(), keys::encode_version(version));
     }
 
     /// Queues deletion of everything only versions older than `cutoff` need. Works from what is

@@ -77,12 +77,12 @@ impl KvBackend for SledBackend {
         }
     }
 
-    fn apply_batch(&self, batch: WriteBatch) -> Result<(), StoreError> {
+    fn apply_batch(&self, batch: &WriteBatch) -> Result<(), StoreError> {
         let mut sled_batch = sled::Batch::default();
-        for (k, v) in batch.into_ops() {
+        for (k, v) in batch.ops() {
             match v {
-                Some(v) => sled_batch.insert(k, v),
-                None => sled_batch.remove(k),
+                Some(v) => sled_batch.insert(k.as_slice(), v.as_slice()),
+                None => sled_batch.remove(k.as_slice()),
             }
         }
         self.db.apply_batch(sled_batch)?;

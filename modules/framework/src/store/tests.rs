@@ -541,7 +541,7 @@ impl KvBackend for FlakyBackend {
     fn last_at_or_before(&self, prefix: &[u8], upper: &[u8]) -> Result<Option<KvPair>, StoreError> {
         self.inner.last_at_or_before(prefix, upper)
     }
-    fn apply_batch(&self, batch: WriteBatch) -> Result<(), StoreError> {
+    fn apply_batch(&self, batch: &WriteBatch) -> Result<(), StoreError> {
         if self.fail_apply.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(StoreError::Io(std::io::Error::other("disk on fire")));
         }
@@ -587,7 +587,7 @@ fn corrupt_data_is_an_error_not_a_panic() {
         // Garble the chunk holding version 1's nodes (and leaf values).
         let mut batch = WriteBatch::new();
         batch.put(keys::chunk(1, 0), vec![9, 9, 9]);
-        store.backend().apply_batch(batch).unwrap();
+        store.backend().apply_batch(&batch).unwrap();
         store.backend().flush().unwrap();
     }
     {
@@ -607,7 +607,7 @@ fn corrupt_data_is_an_error_not_a_panic() {
         ));
         let mut batch = WriteBatch::new();
         batch.put(keys::LAST_COMMIT.to_vec(), vec![1, 2, 3]);
-        store.backend().apply_batch(batch).unwrap();
+        store.backend().apply_batch(&batch).unwrap();
         store.backend().flush().unwrap();
     }
     // Retried while sled's lock of the previous handle may still be held (see `reopen`).
