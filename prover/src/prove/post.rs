@@ -40,10 +40,19 @@ pub fn prove_post_sector(
     randomness: &[u8; 32],
 ) -> Result<PoStSectorProof> {
     let sector = SealedSector::open(dir)?;
+    prove_opened(&sector, sector_number, randomness)
+}
+
+/// One sector's PoSt proof from an already opened sector (no self-check).
+fn prove_opened(
+    sector: &SealedSector,
+    sector_number: u64,
+    randomness: &[u8; 32],
+) -> Result<PoStSectorProof> {
     if sector.meta.sector_number != sector_number {
         bail!(
             "{} holds sector {}, not {sector_number}",
-            dir.display(),
+            sector.dir.display(),
             sector.meta.sector_number
         );
     }
@@ -85,7 +94,7 @@ fn prove_checked(sector: &PoStSector, randomness: &[u8; 32]) -> Result<PoStSecto
         sector_number: sector.sector_number,
         comm_r: opened.meta.comm_r()?,
     };
-    let proof = prove_post_sector(&sector.dir, sector.sector_number, randomness)?;
+    let proof = prove_opened(&opened, sector.sector_number, randomness)?;
     verify_post_sector(randomness, &info, &proof)
         .context("proof does not verify: the replica or tree_r_last is corrupted")?;
     Ok(proof)
