@@ -310,48 +310,6 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
-/// Set `key = value` (value written verbatim) in `[section]` ("" = top level) of a TOML text.
-pub fn set_toml(text: &str, section: &str, key: &str, value: &str) -> String {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut done = false;
-    let line_for = |k: &str, v: &str| format!("{k} = {v}");
-    for line in text.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            if cur == section && !done {
-                out.push(line_for(key, value));
-                done = true;
-            }
-            cur = t
-                .trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-        }
-        if cur == section && !done {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim() == key {
-                    out.push(line_for(key, value));
-                    done = true;
-                    continue;
-                }
-            }
-        }
-        out.push(line.to_string());
-    }
-    if !done {
-        if cur != section {
-            out.push(String::new());
-            out.push(format!("[{section}]"));
-        }
-        out.push(line_for(key, value));
-    }
-    out.join("\n") + "\n"
-}
-
 fn tail(path: &Path, lines: usize) -> String {
     let s = fs::read_to_string(path).unwrap_or_default();
     let v: Vec<&str> = s.lines().collect();
@@ -522,38 +480,11 @@ impl Net {
             ("consensus", "timeout_propose", "\"1s\"".to_string()),
             ("instrumentation", "prometheus", "false".to_string()),
         ] {
-            t = set_toml(&t, sec, k, &v);
+            let section = (!sec.is_empty()).then_some(sec);
+            t = stoa_cmd::toml_edit::set_key(&t, section, k, &v).expect("edit config.toml");
         }
         fs::write(&path, t).unwrap();
-
-        let path = cfg.join("app.toml");
-        let t = fs::read_to_string(&path).unwrap_or_default();
-        let mut t = t.clone();
-        for (k, v) in [
-            ("abci_addr", format!("\"127.0.0.1:{}\"", p.abci)),
-            ("grpc_addr", format!("\"127.0.0.1:{}\"", p.grpc)),
-            ("rpc_addr", format!("\"{}\"", self.rpc_url())),
-        ] {
-            t = set_toml(&t, "", k, &v);
-        }
-        // any other listen address stoad may grow (metrics, ...) gets a free port too
-        let mut extra = Vec::new();
-        for line in t.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                let (k, v) = (k.trim(), v.trim());
-                if k.ends_with("_addr")
-                    && !["abci_addr", "grpc_addr", "rpc_addr"].contains(&k)
-                    && v.contains(':')
-                {
-                    extra.push(k.to_string());
-                }
-            }
-        }
-        for k in extra {
-            let port = free_ports(1)[0];
-            t = set_toml(&t, "", &k, &format!("\"127.0.0.1:{port}\""));
-        }
-        fs::write(&path, t).unwrap();
+        // app.toml: `stoad init` already wrote abci_addr, grpc_addr and rpc_addr from the flags.
     }
 
     /// Run `stoad ARGS` to completion.
