@@ -50,15 +50,25 @@ pub fn unpad_block(padded: &[u8; PADDED_BLOCK], unpadded: &mut [u8; UNPADDED_BLO
     }
 }
 
+/// Fr32-pads `unpadded` (a partial last block is zero-filled) into the start of `padded`,
+/// which must hold at least `unpadded.len().div_ceil(127)` blocks of 128 bytes; the rest of
+/// `padded` is left as is.
+pub fn pad_into(unpadded: &[u8], padded: &mut [u8]) {
+    debug_assert!(padded.len() >= unpadded.len().div_ceil(UNPADDED_BLOCK) * PADDED_BLOCK);
+    for (chunk, out) in unpadded
+        .chunks(UNPADDED_BLOCK)
+        .zip(padded.chunks_exact_mut(PADDED_BLOCK))
+    {
+        let out: &mut [u8; PADDED_BLOCK] = out.try_into().expect("chunks_exact_mut");
+        pad_block(chunk, out);
+    }
+}
+
 /// Fr32-pads `unpadded` (zero-filled to a whole number of blocks).
 pub fn pad(unpadded: &[u8]) -> Vec<u8> {
     let blocks = unpadded.len().div_ceil(UNPADDED_BLOCK);
     let mut out = vec![0u8; blocks * PADDED_BLOCK];
-    for (block, chunk) in unpadded.chunks(UNPADDED_BLOCK).enumerate() {
-        let mut padded = [0u8; PADDED_BLOCK];
-        pad_block(chunk, &mut padded);
-        out[block * PADDED_BLOCK..(block + 1) * PADDED_BLOCK].copy_from_slice(&padded);
-    }
+    pad_into(unpadded, &mut out);
     out
 }
 

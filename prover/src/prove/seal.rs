@@ -20,7 +20,6 @@ use rayon::prelude::*;
 
 use crate::commp::piece_cid;
 use crate::encode::encode;
-use crate::fr32;
 use crate::graph::Graph;
 use crate::hash::Node;
 use crate::label::{column_hash, LabelInput};
@@ -29,7 +28,7 @@ use crate::prove::files::{
     layer_file, SealedSector, SectorMeta, META_FILE, META_FORMAT, REPLICA_FILE, TREE_C_FILE,
     TREE_D_FILE, TREE_R_LAST_FILE,
 };
-use crate::prove::tree::{build_tree, read_nodes, TreeLayout, CHUNK_LEAVES};
+use crate::prove::tree::{build_tree, read_nodes, read_padded_leaves, TreeLayout, CHUNK_LEAVES};
 use crate::verify::{comm_r_from_parts, replica_id};
 
 /// Phases reported to a progress callback.
@@ -88,20 +87,6 @@ fn create_sized(path: &Path, bytes: u64) -> Result<File> {
     file.set_len(bytes)
         .with_context(|| format!("cannot size {}", path.display()))?;
     Ok(file)
-}
-
-/// Reads up to `buf.len()` bytes at `offset`, stopping at end of file; returns bytes read.
-fn read_up_to(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], offset + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }
 
 /// Parents of nodes `start..start + out.len()`; expander parents only when `with_expander`.
@@ -294,15 +279,7 @@ pub fn seal(job: &SealJob, progress: Option<Progress>) -> Result<SealOutput> {
     let tree_d_file = create_sized(&dir.join(TREE_D_FILE), tree_d_layout.file_bytes())?;
     let done = AtomicU64::new(0);
     let comm_d = build_tree(tree_d_layout, Some(&tree_d_file), |chunk, leaves| {
-        let unpadded_per_chunk = leaves.len() as u64 / 4 * 127;
-        let mut raw = vec![0u8; unpadded_per_chunk as usize];
-        read_up_to(&data, &mut raw, chunk * unpadded_per_chunk)?;
-        let padded = leaves.as_flattened_mut();
-        for (block, unpadded) in raw.chunks_exact(127).enumerate() {
-            let mut out = [0u8; 128];
-            fr32::pad_block(unpadded, &mut out);
-            padded[block * 128..block * 128 + 128].copy_from_slice(&out);
-        }
+        read_padded_leaves(&data, chunk, leaves)?;
         if let Some(report) = progress {
             let so_far = done.fetch_add(leaves.len() as u64, Ordering::Relaxed);
             report(Stage::TreeD, so_far + leaves.len() as u64, params.nodes);

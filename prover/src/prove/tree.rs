@@ -13,6 +13,7 @@ use std::os::unix::fs::FileExt;
 
 use rayon::prelude::*;
 
+use crate::fr32::{self, PADDED_BLOCK, UNPADDED_BLOCK};
 use crate::hash::{hash_pair, Node};
 use crate::params::NODE_SIZE;
 
@@ -101,6 +102,35 @@ where
 /// Reads `nodes.len()` nodes from `file` at node offset `first`.
 pub fn read_nodes(file: &File, first: u64, nodes: &mut [Node]) -> io::Result<()> {
     file.read_exact_at(nodes.as_flattened_mut(), first * NODE_SIZE as u64)
+}
+
+/// Reads up to `buf.len()` bytes at `offset`, stopping at end of file; returns bytes read.
+pub(crate) fn read_up_to(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Unpadded bytes whose Fr32 padding fills `leaves` nodes (127 per 4 nodes).
+pub(crate) fn unpadded_bytes_for(leaves: usize) -> u64 {
+    (leaves / (PADDED_BLOCK / NODE_SIZE) * UNPADDED_BLOCK) as u64
+}
+
+/// Fills leaf chunk `chunk` of a tree over the Fr32-padded contents of `file`: reads that
+/// chunk's unpadded bytes (zeros past the end of the file) and pads them into `leaves`.
+pub(crate) fn read_padded_leaves(file: &File, chunk: u64, leaves: &mut [Node]) -> io::Result<()> {
+    let unpadded_per_chunk = unpadded_bytes_for(leaves.len());
+    let mut raw = vec![0u8; unpadded_per_chunk as usize];
+    read_up_to(file, &mut raw, chunk * unpadded_per_chunk)?;
+    fr32::pad_into(&raw, leaves.as_flattened_mut());
+    Ok(())
 }
 
 /// One node of `file` at node offset `index`.

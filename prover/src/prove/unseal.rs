@@ -14,7 +14,7 @@ use crate::encode::decode;
 use crate::fr32;
 use crate::prove::files::{layer_file, open_checked, SealedSector};
 use crate::prove::seal::{generate_layers, Progress};
-use crate::prove::tree::{build_tree, read_nodes};
+use crate::prove::tree::{build_tree, read_nodes, unpadded_bytes_for};
 
 /// Unseals the sector in `dir` into `out`; returns the number of bytes written.
 pub fn unseal(dir: &Path, out: &Path, progress: Option<Progress>) -> Result<u64> {
@@ -58,7 +58,7 @@ pub fn unseal(dir: &Path, out: &Path, progress: Option<Progress>) -> Result<u64>
                     io::Error::other(format!("replica node near {first} is corrupted"))
                 })?;
         }
-        let unpadded_per_chunk = leaves.len() as u64 / 4 * 127;
+        let unpadded_per_chunk = unpadded_bytes_for(leaves.len());
         let offset = chunk * unpadded_per_chunk;
         if offset < data_len {
             let raw = fr32::unpad(leaves.as_flattened());
