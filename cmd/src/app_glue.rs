@@ -4,6 +4,7 @@
 use anyhow::{anyhow, bail, Result};
 use serde_json::Value;
 use std::path::Path;
+use stoa_framework::fixed::Dec;
 use stoa_framework::{module_address, Address};
 
 pub use stoa_app::config::AppConfig;
@@ -93,6 +94,12 @@ pub fn validate_app_state(app_state: &Value) -> Result<bool> {
 
 pub fn default_app_state() -> Value {
     stoa_app::default_app_state()
+}
+
+/// Parses DecCoins notation `0.001ustor,0.0001uusdc` (an empty string is none), as app.toml's
+/// `minimum_gas_prices` is parsed.
+pub fn parse_gas_prices(s: &str) -> Result<Vec<(String, Dec)>, String> {
+    stoa_app::config::parse_gas_prices(s)
 }
 
 pub fn write_default_app_toml(home: &Path) -> Result<()> {

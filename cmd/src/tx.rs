@@ -12,7 +12,6 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1::{
 use cosmos_sdk_proto::Any;
 use prost::Message;
 use sha2::{Digest, Sha256};
-use stoa_framework::fixed::Dec;
 use stoa_framework::Coins;
 
 /// Who signs, and the replay-protection numbers the chain expects.
@@ -122,26 +121,17 @@ pub fn tx_hash(tx_bytes: &[u8]) -> String {
 
 /// `fees = ceil(gas_limit x price)` for every price in `0.001ustor,0.0001uusdc`.
 pub fn fees_from_gas_prices(gas_prices: &str, gas_limit: u64) -> Result<Coins> {
-    let mut list = Vec::new();
-    for part in gas_prices
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let split = part
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| anyhow!("gas price {part:?} has no denom (e.g. 0.001ustor)"))?;
-        let (num, denom) = part.split_at(split);
-        let price: Dec = num
-            .parse()
-            .map_err(|e| anyhow!("gas price {part:?}: {e}"))?;
+    let prices = crate::app_glue::parse_gas_prices(gas_prices)
+        .map_err(|e| anyhow!("--gas-prices {gas_prices:?}: {e}"))?;
+    if prices.is_empty() {
+        bail!("--gas-prices {gas_prices:?} lists no price");
+    }
+    let mut list = Vec::with_capacity(prices.len());
+    for (denom, price) in prices {
         let amount = price
             .mul_ceil(u128::from(gas_limit))
-            .ok_or_else(|| anyhow!("fee for gas price {part:?} overflows"))?;
+            .ok_or_else(|| anyhow!("fee for gas price \"{price}{denom}\" overflows"))?;
         list.push(stoa_framework::Coin::new(amount, denom));
-    }
-    if list.is_empty() {
-        bail!("--gas-prices {gas_prices:?} lists no price");
     }
     Coins::from_list(list).map_err(|e| anyhow!("--gas-prices {gas_prices:?}: {e}"))
 }
