@@ -15,11 +15,15 @@ pub const ED25519_PATH: &str = "m/44'/118'/0'/0'/0'";
 
 const HARDENED: u32 = 0x8000_0000;
 
+/// A mnemonic with its words separated by single spaces (any whitespace is accepted in input).
+pub fn normalize_mnemonic(mnemonic: &str) -> String {
+    mnemonic.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Parses a mnemonic (any whitespace between words) and returns its BIP39 seed with the empty
 /// passphrase, as Cosmos SDK's keyring does.
 pub fn seed_from_mnemonic(mnemonic: &str) -> Result<[u8; 64]> {
-    let normalized = mnemonic.split_whitespace().collect::<Vec<_>>().join(" ");
-    let m = bip39::Mnemonic::parse_normalized(&normalized)
+    let m = bip39::Mnemonic::parse_normalized(&normalize_mnemonic(mnemonic))
         .map_err(|e| anyhow!("invalid BIP39 mnemonic: {e}"))?;
     Ok(m.to_seed(""))
 }

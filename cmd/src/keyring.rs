@@ -181,6 +181,16 @@ impl KeyRecord {
         }
     }
 
+    /// The record of the `algo` key derived from `mnemonic`, which it keeps (normalised).
+    pub fn from_mnemonic(name: &str, algo: Algo, mnemonic: &str) -> Result<Self> {
+        let key = PrivKey::from_mnemonic(algo, mnemonic)?;
+        Ok(KeyRecord::new(
+            name,
+            &key,
+            Some(hd::normalize_mnemonic(mnemonic)),
+        ))
+    }
+
     pub fn priv_key(&self) -> Result<PrivKey> {
         PrivKey::from_hex(self.algo, &self.private_key)
             .with_context(|| format!("key {:?} is corrupt", self.name))

@@ -17,18 +17,13 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             recover,
             mnemonic,
         } => {
-            crate::keyring::validate_name(&name)?;
-            if ctx.keyring.exists(&name)? {
-                bail!("a key named {name:?} already exists (delete it first with `stoad keys delete {name}`)");
-            }
+            ensure_new_name(ctx, &name)?;
             let (phrase, recovered) = match mnemonic {
                 Some(m) => (m, true),
                 None if recover => (read_mnemonic_from_stdin()?, true),
                 None => (hd::generate_mnemonic()?, false),
             };
-            let key = PrivKey::from_mnemonic(algo, &phrase)?;
-            let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
-            let record = KeyRecord::new(&name, &key, Some(phrase));
+            let record = KeyRecord::from_mnemonic(&name, algo, &phrase)?;
             ctx.keyring.add(&record)?;
             print_new_key(ctx, &record, !recovered)
         }
@@ -82,16 +77,9 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             private_key,
             algo,
         } => {
-            crate::keyring::validate_name(&name)?;
-            if ctx.keyring.exists(&name)? {
-                bail!("a key named {name:?} already exists (delete it first with `stoad keys delete {name}`)");
-            }
+            ensure_new_name(ctx, &name)?;
             let record = match (mnemonic, private_key) {
-                (Some(m), None) => {
-                    let key = PrivKey::from_mnemonic(algo, &m)?;
-                    let phrase = m.split_whitespace().collect::<Vec<_>>().join(" ");
-                    KeyRecord::new(&name, &key, Some(phrase))
-                }
+                (Some(m), None) => KeyRecord::from_mnemonic(&name, algo, &m)?,
                 (None, Some(hex_key)) => {
                     let key = PrivKey::from_hex(algo, &hex_key)?;
                     KeyRecord::new(&name, &key, None)
@@ -136,6 +124,17 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A valid name no key has yet: `keys add` and `keys import` never overwrite.
+fn ensure_new_name(ctx: &Ctx, name: &str) -> Result<()> {
+    crate::keyring::validate_name(name)?;
+    if ctx.keyring.exists(name)? {
+        bail!(
+            "a key named {name:?} already exists (delete it first with `stoad keys delete {name}`)"
+        );
+    }
+    Ok(())
 }
 
 /// The public part of a key, as `keys show/list --output json` print it.
