@@ -6,7 +6,8 @@ use anyhow::{anyhow, Context, Result};
 use cosmos_sdk_proto::cosmos::auth::v1beta1::{
     query_client::QueryClient as AuthClient, BaseAccount, QueryAccountRequest,
 };
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 use tendermint_rpc::HttpClient;
 use tonic::transport::{Channel, Endpoint};
 
@@ -35,6 +36,26 @@ pub fn rpc_error(node: &str, e: tendermint_rpc::Error) -> anyhow::Error {
         "CometBFT RPC at {node} failed: {} (is the node running? set --node)",
         rpc_message(&e)
     )
+}
+
+/// How often [`poll_rpc`] retries.
+const POLL_INTERVAL: Duration = Duration::from_millis(300);
+
+/// Calls `call` every 300 ms until it succeeds or `timeout` has passed since the first call;
+/// then the error is the last RPC failure.
+pub async fn poll_rpc<T, F, Fut>(timeout: Duration, mut call: F) -> Result<T, tendermint_rpc::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, tendermint_rpc::Error>>,
+{
+    let start = Instant::now();
+    loop {
+        match call().await {
+            Ok(r) => return Ok(r),
+            Err(e) if start.elapsed() >= timeout => return Err(e),
+            Err(_) => tokio::time::sleep(POLL_INTERVAL).await,
+        }
+    }
 }
 
 /// A gRPC channel to `--grpc`.

@@ -16,7 +16,7 @@ use cosmos_sdk_proto::cosmos::bank::v1beta1::{
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stoa_framework::Address;
 use tendermint_rpc::Client;
 
@@ -300,18 +300,14 @@ async fn wait_for_header(
 ) -> Result<tendermint::block::Header> {
     let h =
         tendermint::block::Height::try_from(height).map_err(|e| anyhow!("height {height}: {e}"))?;
-    let start = Instant::now();
-    loop {
-        match rpc.header(h).await {
-            Ok(r) => return Ok(r.header),
-            Err(e) if start.elapsed() >= timeout => {
-                bail!(
-                    "no header at height {height} from {node} within {} s: {}",
-                    timeout.as_secs(),
-                    client::rpc_message(&e)
-                )
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
-        }
-    }
+    let r = client::poll_rpc(timeout, || rpc.header(h))
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "no header at height {height} from {node} within {} s: {}",
+                timeout.as_secs(),
+                client::rpc_message(&e)
+            )
+        })?;
+    Ok(r.header)
 }

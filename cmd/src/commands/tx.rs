@@ -16,9 +16,10 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1::{service_client::ServiceClient, Simul
 use cosmos_sdk_proto::Any;
 use prost::Message;
 use serde::Serialize;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stoa_framework::Coins;
 use tendermint_rpc::Client;
+use tonic::transport::Channel;
 
 pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
     match cmd.command {
@@ -182,6 +183,8 @@ pub async fn sign_and_broadcast(
         bail!("--gas-adjustment must be a positive number");
     }
     let address = key.address().to_string();
+    // Opened once, for the account query and the simulation, when either needs it.
+    let mut channel: Option<Channel> = None;
 
     let signer = match (flags.account_number, flags.sequence) {
         (Some(account_number), Some(sequence)) => SignerData {
@@ -190,8 +193,8 @@ pub async fn sign_and_broadcast(
             sequence,
         },
         _ => {
-            let channel = client::grpc(&node.grpc).await?;
-            let account = client::query_account(channel, &address).await?.ok_or_else(|| {
+            let ch = grpc_channel(&mut channel, &node.grpc).await?;
+            let account = client::query_account(ch, &address).await?.ok_or_else(|| {
                 anyhow!(
                     "account {address} does not exist on chain: it has never received funds. Send it coins first (or pass both --account-number and --sequence)"
                 )
@@ -219,7 +222,8 @@ pub async fn sign_and_broadcast(
             // with --gas-prices, price it at the default gas limit.
             opts.fee = fee_for(flags, SIMULATION_FEE_GAS)?;
             let sim_tx = build_signed_tx(key, messages.clone(), &opts, &signer, false)?;
-            let used = simulate(&node.grpc, sim_tx).await?;
+            let ch = grpc_channel(&mut channel, &node.grpc).await?;
+            let used = simulate(ch, sim_tx).await?;
             let adjusted = (used as f64 * flags.gas_adjustment).ceil();
             if !(adjusted.is_finite() && adjusted < u64::MAX as f64) {
                 bail!("simulated gas {used} x {} overflows", flags.gas_adjustment);
@@ -271,8 +275,17 @@ pub async fn sign_and_broadcast(
     TxResultOut::from_rpc(&included).print(ctx)
 }
 
-async fn simulate(grpc: &str, tx_bytes: Vec<u8>) -> Result<u64> {
-    let channel = client::grpc(grpc).await?;
+/// The channel in `cache`, connecting to `url` the first time.
+async fn grpc_channel(cache: &mut Option<Channel>, url: &str) -> Result<Channel> {
+    if let Some(ch) = cache {
+        return Ok(ch.clone());
+    }
+    let ch = client::grpc(url).await?;
+    *cache = Some(ch.clone());
+    Ok(ch)
+}
+
+async fn simulate(channel: Channel, tx_bytes: Vec<u8>) -> Result<u64> {
     let mut svc = ServiceClient::new(channel);
     let req = SimulateRequest {
         tx_bytes,
@@ -307,22 +320,15 @@ pub async fn wait_for_tx(
     timeout: Duration,
 ) -> Result<tendermint_rpc::endpoint::tx::Response> {
     let h = parse_hash(hash)?;
-    let start = Instant::now();
-    loop {
-        match rpc.tx(h, false).await {
-            Ok(r) => return Ok(r),
-            // "not found" until the block is committed and indexed; anything else that
-            // persists (node gone) shows up as the last error at the timeout.
-            Err(e) => {
-                if start.elapsed() >= timeout {
-                    bail!(
-                        "tx {hash} passed CheckTx but was not found in a block within {} s (last RPC answer from {node}: {})",
-                        timeout.as_secs(),
-                        client::rpc_message(&e)
-                    );
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    // "not found" until the block is committed and indexed; anything else that persists
+    // (node gone) shows up as the last error at the timeout.
+    client::poll_rpc(timeout, || rpc.tx(h, false))
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "tx {hash} passed CheckTx but was not found in a block within {} s (last RPC answer from {node}: {})",
+                timeout.as_secs(),
+                client::rpc_message(&e)
+            )
+        })
 }
