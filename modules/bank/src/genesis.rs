@@ -170,10 +170,7 @@ pub fn export(ctx: &mut Ctx<'_>) -> Result<BankGenesis, StoaError> {
         .state_mut()
         .iter_prefix(crate::state_key::ACCOUNT_PREFIX)?
     {
-        use prost::Message;
-        let p = cosmrs::proto::cosmos::auth::v1beta1::BaseAccount::decode(raw.as_slice())
-            .map_err(|e| sdk::LOGIC.with(format!("corrupt account: {e}")))?;
-        let a = Account::from_proto(&p)?;
+        let a = Account::decode(&raw)?;
         accounts.push(GenesisAccount {
             address: a.address,
             account_number: a.account_number,
