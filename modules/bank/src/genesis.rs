@@ -135,10 +135,7 @@ pub fn init(ctx: &mut Ctx<'_>, g: &BankGenesis) -> Result<(), StoaError> {
         let next = max
             .checked_add(1)
             .ok_or_else(|| sdk::OVERFLOW.with("account number"))?;
-        ctx.set(
-            crate::state_key::NEXT_ACCOUNT_NUMBER.to_vec(),
-            next.to_be_bytes().to_vec(),
-        )?;
+        state::write_next_account_number(ctx, next)?;
     }
     for b in &g.balances {
         crate::BankKeeper::ensure_account(ctx, &b.address)?;

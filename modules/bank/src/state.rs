@@ -268,11 +268,16 @@ pub fn next_account_number(ctx: &mut Ctx<'_>) -> Result<u64, StoaError> {
     let next = n
         .checked_add(1)
         .ok_or_else(|| sdk::OVERFLOW.with("account numbers"))?;
+    write_next_account_number(ctx, next)?;
+    Ok(n)
+}
+
+/// Stores the next account number to hand out (big-endian `u64`).
+pub fn write_next_account_number(ctx: &mut Ctx<'_>, next: u64) -> Result<(), StoaError> {
     ctx.set(
         state_key::NEXT_ACCOUNT_NUMBER.to_vec(),
         next.to_be_bytes().to_vec(),
-    )?;
-    Ok(n)
+    )
 }
 
 pub fn read_balance(ctx: &mut Ctx<'_>, addr: &Address, denom: &str) -> Result<u128, StoaError> {
