@@ -117,12 +117,7 @@ pub fn run_ante(
         let known = match payer_account.take() {
             Some(acc) if i == 0 && signer.address == payer => {
                 // The same gas as reading it again.
-                let gas = *ctx.gas_config();
-                ctx.consume_gas(gas.read_cost_flat, "ReadFlat")?;
-                ctx.consume_gas(
-                    gas.read_cost_per_byte.saturating_mul(payer_len),
-                    "ReadPerByte",
-                )?;
+                ctx.charge_read(payer_len)?;
                 Some(acc)
             }
             _ => BankKeeper::account(ctx, &signer.address)?,

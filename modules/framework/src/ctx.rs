@@ -112,15 +112,31 @@ impl<'a> Ctx<'a> {
 
     // ---- metered state access -------------------------------------------------------------
 
-    pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StoaError> {
-        self.gas
-            .consume(self.gas_config.read_cost_flat, "ReadFlat")?;
-        let v = self.state.get(key)?;
-        let len = v.as_ref().map_or(0, |v| v.len()) as u64;
+    /// The gas of reading a value `len` bytes long (flat `ReadFlat`, then `ReadPerByte`), for a
+    /// value already at hand that counts as read again.
+    pub fn charge_read(&mut self, len: u64) -> Result<(), StoaError> {
+        self.charge_read_flat()?;
+        self.charge_read_bytes(len)
+    }
+
+    /// The flat half of [`Ctx::charge_read`], charged before the store is touched.
+    fn charge_read_flat(&mut self) -> Result<(), StoaError> {
+        self.gas.consume(self.gas_config.read_cost_flat, "ReadFlat")
+    }
+
+    /// The per-byte half of [`Ctx::charge_read`], once the value's length is known.
+    fn charge_read_bytes(&mut self, len: u64) -> Result<(), StoaError> {
         self.gas.consume(
             self.gas_config.read_cost_per_byte.saturating_mul(len),
             "ReadPerByte",
-        )?;
+        )
+    }
+
+    pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StoaError> {
+        self.charge_read_flat()?;
+        let v = self.state.get(key)?;
+        let len = v.as_ref().map_or(0, |v| v.len()) as u64;
+        self.charge_read_bytes(len)?;
         Ok(v)
     }
 
@@ -130,15 +146,11 @@ impl<'a> Ctx<'a> {
         key: &[u8],
         f: impl FnOnce(Option<&[u8]>) -> R,
     ) -> Result<R, StoaError> {
-        self.gas
-            .consume(self.gas_config.read_cost_flat, "ReadFlat")?;
+        self.charge_read_flat()?;
         let (len, out) = self
             .state
             .get_with(key, |v| (v.map_or(0, |v| v.len()) as u64, f(v)))?;
-        self.gas.consume(
-            self.gas_config.read_cost_per_byte.saturating_mul(len),
-            "ReadPerByte",
-        )?;
+        self.charge_read_bytes(len)?;
         Ok(out)
     }
 
@@ -182,24 +194,17 @@ impl<'a> Ctx<'a> {
         key: &[u8],
         decode: impl FnOnce(Option<&[u8]>) -> Result<T, StoaError>,
     ) -> Result<Arc<T>, StoaError> {
-        self.gas
-            .consume(self.gas_config.read_cost_flat, "ReadFlat")?;
+        self.charge_read_flat()?;
         if let Some(hit) = self.state.cached(key, false) {
             if let Ok(value) = Arc::clone(&hit.value).downcast::<T>() {
                 let len = hit.read_lens.first().copied().unwrap_or(0);
-                self.gas.consume(
-                    self.gas_config.read_cost_per_byte.saturating_mul(len),
-                    "ReadPerByte",
-                )?;
+                self.charge_read_bytes(len)?;
                 return Ok(value);
             }
         }
         let v = self.state.get(key)?;
         let len = v.as_ref().map_or(0, |v| v.len()) as u64;
-        self.gas.consume(
-            self.gas_config.read_cost_per_byte.saturating_mul(len),
-            "ReadPerByte",
-        )?;
+        self.charge_read_bytes(len)?;
         let value = Arc::new(decode(v.as_deref())?);
         self.state.cache(
             key,
