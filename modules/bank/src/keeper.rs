@@ -136,13 +136,13 @@ impl BankKeeper {
 
     /// Creates coins in a module account that has mint permission, within each denom's cap.
     pub fn mint(ctx: &mut Ctx<'_>, module: &str, amount: &Coins) -> Result<(), StoaError> {
-        let (may_mint, _) = state::read_module_account(ctx, module)?
+        let acc = state::read_module_account_full(ctx, module)?
             .ok_or_else(|| error::UNKNOWN_MODULE_ACCOUNT.with(module.to_string()))?;
-        if !may_mint {
+        if !acc.mint {
             return Err(error::NO_MINT_PERMISSION.with(module.to_string()));
         }
         let params = state::read_params(ctx)?;
-        let addr = module_address(module);
+        let addr = acc.address;
         for coin in amount.iter() {
             let info = params
                 .denom(&coin.denom)
@@ -156,11 +156,12 @@ impl BankKeeper {
                     .with(format!("minting {coin} would make supply {new_supply}")));
             }
             state::write_supply(ctx, &coin.denom, new_supply)?;
-            let bal = state::read_balance(ctx, &addr, &coin.denom)?;
+            let key = state_key::balance(&addr, &coin.denom);
+            let bal = state::read_balance_at(ctx, &key)?;
             let bal = bal
                 .checked_add(coin.amount)
                 .ok_or_else(|| sdk::OVERFLOW.with("balance"))?;
-            state::write_balance(ctx, &addr, &coin.denom, bal)?;
+            state::write_balance_at(ctx, key, bal)?;
         }
         for e in events::mint(&addr, amount) {
             ctx.emit(e);
@@ -170,18 +171,19 @@ impl BankKeeper {
 
     /// Destroys coins held by a module account that has burn permission.
     pub fn burn(ctx: &mut Ctx<'_>, module: &str, amount: &Coins) -> Result<(), StoaError> {
-        let (_, may_burn) = state::read_module_account(ctx, module)?
+        let acc = state::read_module_account_full(ctx, module)?
             .ok_or_else(|| error::UNKNOWN_MODULE_ACCOUNT.with(module.to_string()))?;
-        if !may_burn {
+        if !acc.burn {
             return Err(error::NO_BURN_PERMISSION.with(module.to_string()));
         }
-        let addr = module_address(module);
+        let addr = acc.address;
         for coin in amount.iter() {
-            let bal = state::read_balance(ctx, &addr, &coin.denom)?;
+            let key = state_key::balance(&addr, &coin.denom);
+            let bal = state::read_balance_at(ctx, &key)?;
             let left = bal.checked_sub(coin.amount).ok_or_else(|| {
                 sdk::INSUFFICIENT_FUNDS.with(format!("module {module} holds {bal}{}", coin.denom))
             })?;
-            state::write_balance(ctx, &addr, &coin.denom, left)?;
+            state::write_balance_at(ctx, key, left)?;
             let supply = state::read_supply(ctx, &coin.denom)?;
             let supply = supply
                 .checked_sub(coin.amount)

@@ -388,14 +388,6 @@ pub struct ModuleAccount {
     pub address: Address,
 }
 
-/// Mint and burn permissions of a registered module account.
-pub fn read_module_account(
-    ctx: &mut Ctx<'_>,
-    name: &str,
-) -> Result<Option<(bool, bool)>, StoaError> {
-    Ok(read_module_account_full(ctx, name)?.map(|m| (m.mint, m.burn)))
-}
-
 /// A registered module account, decoded once and then kept in the state until it is written.
 pub fn read_module_account_full(
     ctx: &mut Ctx<'_>,
