@@ -313,12 +313,27 @@ pub fn write_balance_at(ctx: &mut Ctx<'_>, key: Vec<u8>, amount: u128) -> Result
 
 /// Every (denom, amount) an address holds, ordered by denom.
 pub fn read_balances(ctx: &mut Ctx<'_>, addr: &Address) -> Result<Vec<(String, u128)>, StoaError> {
-    let prefix = state_key::balances_of(addr);
+    read_denom_amounts(
+        ctx,
+        &state_key::balances_of(addr),
+        "corrupt denom key",
+        "balance",
+    )
+}
+
+/// Every (denom, amount) under `prefix` (the key's tail is the denom), ordered by denom;
+/// `key_error` names a key whose tail is not UTF-8, `what` a value that is not a `u128`.
+fn read_denom_amounts(
+    ctx: &mut Ctx<'_>,
+    prefix: &[u8],
+    key_error: &'static str,
+    what: &str,
+) -> Result<Vec<(String, u128)>, StoaError> {
     let mut out = Vec::new();
-    for (k, v) in ctx.iter_prefix(&prefix)? {
+    for (k, v) in ctx.iter_prefix(prefix)? {
         let denom = String::from_utf8(k[prefix.len()..].to_vec())
-            .map_err(|_| sdk::LOGIC.with("corrupt denom key"))?;
-        out.push((denom, decode_u128(&v, "balance")?));
+            .map_err(|_| sdk::LOGIC.with(key_error))?;
+        out.push((denom, decode_u128(&v, what)?));
     }
     Ok(out)
 }
@@ -351,13 +366,12 @@ pub fn write_supply(ctx: &mut Ctx<'_>, denom: &str, amount: u128) -> Result<(), 
 }
 
 pub fn read_all_supply(ctx: &mut Ctx<'_>) -> Result<Vec<(String, u128)>, StoaError> {
-    let mut out = Vec::new();
-    for (k, v) in ctx.iter_prefix(state_key::SUPPLY_PREFIX)? {
-        let denom = String::from_utf8(k[state_key::SUPPLY_PREFIX.len()..].to_vec())
-            .map_err(|_| sdk::LOGIC.with("corrupt supply key"))?;
-        out.push((denom, decode_u128(&v, "supply")?));
-    }
-    Ok(out)
+    read_denom_amounts(
+        ctx,
+        state_key::SUPPLY_PREFIX,
+        "corrupt supply key",
+        "supply",
+    )
 }
 
 /// The params, decoded once and then kept in the state until they are written.
