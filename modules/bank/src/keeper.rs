@@ -63,11 +63,6 @@ impl BankKeeper {
         )
     }
 
-    /// True when `denom` is registered in the bank params.
-    pub fn is_known_denom(ctx: &mut Ctx<'_>, denom: &str) -> Result<bool, StoaError> {
-        Ok(state::read_params(ctx)?.denom(denom).is_some())
-    }
-
     /// Moves `amount` from one account to another; fails without a change when `from` lacks
     /// any of it. Creates the recipient's account on first receipt.
     pub fn transfer(
@@ -121,17 +116,6 @@ impl BankKeeper {
     ) -> Result<(), StoaError> {
         let from = Self::module_account(ctx, module)?;
         Self::transfer(ctx, &from, to, amount)
-    }
-
-    pub fn module_to_module(
-        ctx: &mut Ctx<'_>,
-        from: &str,
-        to: &str,
-        amount: &Coins,
-    ) -> Result<(), StoaError> {
-        let f = Self::module_account(ctx, from)?;
-        let t = Self::module_account(ctx, to)?;
-        Self::transfer(ctx, &f, &t, amount)
     }
 
     /// Creates coins in a module account that has mint permission, within each denom's cap.

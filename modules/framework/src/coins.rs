@@ -166,11 +166,6 @@ impl Coins {
         }
         Ok(Coins(out))
     }
-
-    /// True when every denom of `other` is covered by `self`.
-    pub fn covers(&self, other: &Coins) -> bool {
-        other.0.iter().all(|(d, a)| self.amount_of(d) >= *a)
-    }
 }
 
 impl fmt::Display for Coins {

@@ -154,11 +154,6 @@ impl<'a> Ctx<'a> {
         Ok(out)
     }
 
-    pub fn has(&mut self, key: &[u8]) -> Result<bool, StoaError> {
-        self.gas.consume(self.gas_config.read_cost_flat, "Has")?;
-        Ok(self.state.get(key)?.is_some())
-    }
-
     pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StoaError> {
         self.gas
             .consume(self.gas_config.write_cost_flat, "WriteFlat")?;

@@ -48,11 +48,6 @@ impl Dec {
         v.checked_mul(Self::ONE.0).map(Dec)
     }
 
-    /// `numerator / denominator` as a decimal, rounded down.
-    pub fn from_ratio(numerator: u128, denominator: u128) -> Option<Dec> {
-        mul_div_floor(numerator, Self::ONE.0, denominator).map(Dec)
-    }
-
     /// `amount * self` rounded up (what a minimum fee needs).
     pub fn mul_ceil(self, amount: u128) -> Option<u128> {
         mul_div_ceil(amount, self.0, Self::ONE.0)

@@ -217,11 +217,6 @@ impl State {
         std::mem::take(&mut self.writes)
     }
 
-    /// The block's writes so far (every branch included) without taking them.
-    pub fn pending_writes(&self) -> WriteSet {
-        self.writes.clone()
-    }
-
     // ---- caches ---------------------------------------------------------------------------
 
     /// The cached decoded value of a point key (`prefix` false) or a listing (`prefix` true).
