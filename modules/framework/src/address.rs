@@ -1,7 +1,6 @@
 //! Account addresses: 20 bytes shown as bech32 with prefix `stoa`, as in Cosmos SDK.
 
 use crate::error::{sdk, StoaError};
-use bech32::{Bech32, Hrp};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::str::FromStr;
@@ -40,24 +39,20 @@ impl Address {
 impl Address {
     /// The bech32 form, as `to_string` gives it (without the formatting machinery).
     pub fn to_bech32(&self) -> String {
-        let out = fast::encode(&self.0);
-        // Only ASCII from the bech32 charset and the prefix.
-        String::from_utf8(out.to_vec()).unwrap_or_else(|_| self.slow_string())
+        self.with_bech32(str::to_owned)
     }
 
-    fn slow_string(&self) -> String {
-        let hrp = Hrp::parse_unchecked(BECH32_PREFIX);
-        bech32::encode::<Bech32>(hrp, &self.0).unwrap_or_else(|_| hex_lower(&self.0))
+    /// Hands `f` the bech32 form, encoded on the stack.
+    fn with_bech32<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let out = fast::encode(&self.0);
+        // Only ASCII from the bech32 charset and the prefix.
+        f(std::str::from_utf8(&out).expect("bech32 is ASCII"))
     }
 }
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let out = fast::encode(&self.0);
-        match std::str::from_utf8(&out) {
-            Ok(s) => f.write_str(s),
-            Err(_) => f.write_str(&self.slow_string()),
-        }
+        self.with_bech32(|s| f.write_str(s))
     }
 }
 
@@ -196,7 +191,7 @@ impl FromStr for Address {
 
 impl serde::Serialize for Address {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
+        s.collect_str(self)
     }
 }
 
@@ -216,13 +211,10 @@ pub fn module_address(name: &str) -> Address {
     Address(out)
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bech32::{Bech32, Hrp};
 
     #[test]
     fn bech32_round_trip_and_prefix_check() {
