@@ -214,7 +214,7 @@ impl Account {
     pub fn to_any(&self) -> Any {
         Any {
             type_url: BASE_ACCOUNT_URL.into(),
-            value: self.to_proto().encode_to_vec(),
+            value: self.encode(),
         }
     }
 
