@@ -4,10 +4,7 @@
 //! then each tx in order (ante, then its messages in a branch that is dropped on failure),
 //! end-block hooks, invariants when configured, and finally the store computes the app hash.
 
-use cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount;
-use prost::Message;
 use rayon::prelude::*;
-use std::sync::mpsc;
 use stoa_bank::{Account, PubKey};
 use stoa_framework::block_record::{record_block, DEFAULT_BLOCK_HASH_RETENTION};
 use stoa_framework::{
@@ -101,19 +98,24 @@ pub fn execute_block(
     //    a bad signature on purpose), the speculative run is the block's outcome; otherwise the
     //    block runs again from this point with the real verdicts. Both runs see the same inputs
     //    whenever the verdicts agree, so the outcome never depends on timing.
-    let assumed = assumed_verdicts(&decoded, &work);
+    let assumed = verdict_table(
+        &decoded,
+        work.iter().map(|w| (w.tx, w.signer, w.verdict(true))),
+    );
     let start = state.clone();
     let (speculative, real) = std::thread::scope(|scope| {
-        let (send, recv) = mpsc::channel();
         let (work, decoded_ref) = (&work, &decoded);
-        scope.spawn(move || match signature_pool() {
-            Some(pool) => pool.install(|| verify_in_chunks(work, decoded_ref, send)),
-            None => verify_in_chunks(work, decoded_ref, send),
+        let verifier = scope.spawn(move || match signature_pool() {
+            Some(pool) => pool.install(|| verify_in_chunks(work, decoded_ref)),
+            None => verify_in_chunks(work, decoded_ref),
         });
         let speculative = run_txs_and_end_block(
             env, &tx_env, store, state, &block, header, &decoded, &assumed,
         );
-        (speculative, collect_verdicts(&decoded, recv))
+        // A verifier that panicked left no verdicts: none differs from the assumed ones, so
+        // the block reruns with the ante verifying every signature itself.
+        let verdicts = verifier.join().unwrap_or_default();
+        (speculative, verdict_table(&decoded, verdicts.into_iter()))
     });
     let (tx_results, end_events, app_hash) = if real == assumed {
         speculative?
@@ -195,8 +197,8 @@ fn halt(module: &str, what: &str, e: StoaError) -> StoaError {
     }
 }
 
-/// How many txs' signatures are verified (and handed to execution) at a time. Chunks are cut
-/// by position in the block, so ed25519 batches are the same on every machine.
+/// How many txs' signatures are verified at a time. Chunks are cut by position in the block,
+/// so ed25519 batches are the same on every machine.
 pub const VERIFY_CHUNK_TXS: usize = 256;
 
 /// One signature to verify: tx and signer index, the key and account number the sign bytes
@@ -211,13 +213,22 @@ struct SigWork {
     known_good: bool,
 }
 
+impl SigWork {
+    fn verdict(&self, ok: bool) -> SigVerdict {
+        SigVerdict {
+            pub_key: self.key,
+            account_number: self.account_number,
+            ok,
+        }
+    }
+}
+
 /// The account as it stands in `state`, read without gas or a `Ctx` so that many threads can
 /// look up at once. Only a hint for verifying ahead: the ante reads the account again and
 /// uses a verdict only if key and number still match.
 fn peek_account(state: &State, addr: &Address) -> Option<Account> {
     let raw = state.get(&stoa_bank::state_key::account(addr)).ok()??;
-    let proto = BaseAccount::decode(raw.as_slice()).ok()?;
-    Account::from_proto(&proto).ok()
+    Account::decode(&raw).ok()
 }
 
 /// The signatures to verify for every signer of every decodable tx, against the accounts as
@@ -236,7 +247,7 @@ fn signature_work(
     let cached = cache
         .map(|c| c.get_all(&hashes))
         .unwrap_or_else(|| vec![None; decoded.len()]);
-    let mut work: Vec<SigWork> = decoded
+    let work: Vec<SigWork> = decoded
         .par_iter()
         .zip(cached)
         .enumerate()
@@ -266,19 +277,15 @@ fn signature_work(
             })
         })
         .collect();
-    work.sort_by_key(|w| (w.tx, w.signer));
+    // Already in block order: rayon's collect keeps the order of its input.
     work
 }
 
-/// Verdicts of one chunk: the txs before `.0` are complete.
-type VerdictChunk = (usize, Vec<(usize, usize, SigVerdict)>);
-
-/// Verifies `work` chunk by chunk (each chunk in parallel) and sends the verdicts in order.
 fn verify_in_chunks(
     work: &[SigWork],
     decoded: &[StoaResult<DecodedTx>],
-    send: mpsc::Sender<VerdictChunk>,
-) {
+) -> Vec<(usize, usize, SigVerdict)> {
+    let mut out = Vec::with_capacity(work.len());
     let (mut item, mut tx_start) = (0, 0);
     while tx_start < decoded.len() {
         let tx_end = (tx_start + VERIFY_CHUNK_TXS).min(decoded.len());
@@ -300,72 +307,29 @@ fn verify_in_chunks(
             })
             .collect();
         let mut oks = verify_all(&jobs).into_iter();
-        let verdicts = chunk
-            .iter()
-            .map(|w| (w, w.known_good || oks.next().unwrap_or(false)))
-            .map(|(w, ok)| {
-                (
-                    w.tx,
-                    w.signer,
-                    SigVerdict {
-                        pub_key: w.key,
-                        account_number: w.account_number,
-                        ok,
-                    },
-                )
-            })
-            .collect();
-        if send.send((tx_end, verdicts)).is_err() {
-            return;
-        }
+        out.extend(chunk.iter().map(|w| {
+            let ok = w.known_good || oks.next().unwrap_or(false);
+            (w.tx, w.signer, w.verdict(ok))
+        }));
         item = item_end;
         tx_start = tx_end;
-    }
-}
-
-/// Every signer's verdict as the speculative run assumes it: valid, for the key and account
-/// number the sign bytes were built for; `None` where nothing is verified ahead (the ante then
-/// verifies the signature itself).
-fn assumed_verdicts(
-    decoded: &[StoaResult<DecodedTx>],
-    work: &[SigWork],
-) -> Vec<Vec<Option<SigVerdict>>> {
-    let mut out = empty_verdicts(decoded);
-    for w in work {
-        if let Some(slot) = out
-            .get_mut(w.tx)
-            .and_then(|signers| signers.get_mut(w.signer))
-        {
-            *slot = Some(SigVerdict {
-                pub_key: w.key,
-                account_number: w.account_number,
-                ok: true,
-            });
-        }
     }
     out
 }
 
-fn empty_verdicts(decoded: &[StoaResult<DecodedTx>]) -> Vec<Vec<Option<SigVerdict>>> {
-    decoded
+/// Verdicts by tx and signer: `None` where none was given (the ante then verifies the
+/// signature itself). The speculative run's table has `ok` for every signature verified ahead.
+fn verdict_table(
+    decoded: &[StoaResult<DecodedTx>],
+    verdicts: impl Iterator<Item = (usize, usize, SigVerdict)>,
+) -> Vec<Vec<Option<SigVerdict>>> {
+    let mut out: Vec<Vec<Option<SigVerdict>>> = decoded
         .iter()
         .map(|tx| vec![None; tx.as_ref().map(|t| t.signers.len()).unwrap_or(0)])
-        .collect()
-}
-
-/// All verdicts the verifier sends, until it is done. Should it stop early, the missing ones
-/// stay `None`, which differs from the assumed verdicts and so makes the block run again with
-/// the ante verifying those signatures itself.
-fn collect_verdicts(
-    decoded: &[StoaResult<DecodedTx>],
-    recv: mpsc::Receiver<VerdictChunk>,
-) -> Vec<Vec<Option<SigVerdict>>> {
-    let mut out = empty_verdicts(decoded);
-    for (_, verdicts) in recv {
-        for (t, s, v) in verdicts {
-            if let Some(slot) = out.get_mut(t).and_then(|signers| signers.get_mut(s)) {
-                *slot = Some(v);
-            }
+        .collect();
+    for (t, s, v) in verdicts {
+        if let Some(slot) = out.get_mut(t).and_then(|signers| signers.get_mut(s)) {
+            *slot = Some(v);
         }
     }
     out
