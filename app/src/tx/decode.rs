@@ -78,13 +78,6 @@ pub fn tx_hash(raw: &[u8]) -> [u8; 32] {
     Sha256::digest(raw).into()
 }
 
-fn into_any(a: tendermint_proto::google::protobuf::Any) -> Any {
-    Any {
-        type_url: a.type_url,
-        value: a.value,
-    }
-}
-
 /// Decodes and checks a tx without state. Never panics, whatever the bytes.
 pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
     let tx_raw =
@@ -106,7 +99,7 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
     }
 
     // Messages: a known type, stateless checks by the module, and their signers.
-    let msgs: Vec<Any> = body.messages.into_iter().map(into_any).collect();
+    let msgs: Vec<Any> = body.messages;
     let mut signers: Vec<Address> = Vec::new();
     let mut msg_senders = Vec::with_capacity(msgs.len());
     for msg in &msgs {

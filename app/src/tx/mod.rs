@@ -20,7 +20,7 @@ pub use decode::{decode_tx, DecodedTx};
 pub use params::TxParams;
 
 /// The bank's module account that collects fees.
-pub const FEE_COLLECTOR: &str = "fee_collector";
+pub use stoa_bank::FEE_COLLECTOR;
 
 /// What the ante should assume about a signature verified ahead of execution: valid for this
 /// key and account number (the inputs of the sign bytes besides the tx itself).
