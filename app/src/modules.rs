@@ -3,7 +3,7 @@
 //! in `modules()`.
 
 use std::collections::BTreeMap;
-use stoa_framework::{sdk, Address, Any, Module, ModuleAccountSpec, StoaResult};
+use stoa_framework::{sdk, Module, ModuleAccountSpec, StoaResult};
 
 /// Every module of the chain, in execution order.
 pub fn modules() -> Vec<Box<dyn Module>> {
@@ -66,11 +66,6 @@ impl Router {
 
     pub fn for_query(&self, path: &str) -> Option<&dyn Module> {
         self.by_query.get(path).map(|i| self.modules[*i].as_ref())
-    }
-
-    /// The signers a message needs, checked statelessly by its module.
-    pub fn msg_signers(&self, msg: &Any) -> StoaResult<Vec<Address>> {
-        self.for_msg(&msg.type_url)?.msg_signers(msg)
     }
 
     /// Every module account of every module, for the bank at genesis.

@@ -13,7 +13,7 @@ use tendermint_proto::v0_38::abci::{RequestQuery, ResponseQuery};
 use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
 
 use crate::modules::Router;
-use crate::tx::events::to_abci_all;
+use crate::tx::events::into_abci_all;
 use crate::tx::params::{load_chain_id, load_params};
 use crate::tx::{decode_tx, run_tx, TxEnv, TxOutcome};
 
@@ -144,17 +144,10 @@ pub fn simulate_response(o: TxOutcome) -> Result<SimulateResponse, QueryError> {
         }),
         result: Some(AbciResult {
             #[allow(deprecated)]
-            data: o.data.clone(),
-            log: o.log.clone(),
-            events: to_abci_all(&o.events),
-            msg_responses: o
-                .msg_responses
-                .iter()
-                .map(|a| tendermint_proto::google::protobuf::Any {
-                    type_url: a.type_url.clone(),
-                    value: a.value.clone(),
-                })
-                .collect(),
+            data: o.data,
+            log: o.log,
+            events: into_abci_all(o.events),
+            msg_responses: o.msg_responses,
         }),
     })
 }

@@ -17,26 +17,7 @@ pub fn tag_msg_index(ctx: &mut Ctx<'_>, first: usize, index: usize) {
     }
 }
 
-pub fn to_abci(e: &Event) -> abci::Event {
-    abci::Event {
-        r#type: e.kind.to_string(),
-        attributes: e
-            .attributes
-            .iter()
-            .map(|a| abci::EventAttribute {
-                key: a.key.to_string(),
-                value: a.value.clone(),
-                index: a.index,
-            })
-            .collect(),
-    }
-}
-
-pub fn to_abci_all(events: &[Event]) -> Vec<abci::Event> {
-    events.iter().map(to_abci).collect()
-}
-
-/// As [`to_abci`], moving the values instead of copying them.
+/// An event as ABCI carries it, moving the values.
 pub fn into_abci(e: Event) -> abci::Event {
     abci::Event {
         r#type: e.kind.into_owned(),

@@ -88,20 +88,6 @@ impl TxParams {
         }
         Ok(())
     }
-
-    pub fn min_gas_price(&self, denom: &str) -> Option<Dec> {
-        self.fee_denoms
-            .iter()
-            .find(|f| f.denom == denom)
-            .map(|f| f.min_gas_price)
-    }
-
-    pub fn fee_price_list(&self) -> Vec<(String, Dec)> {
-        self.fee_denoms
-            .iter()
-            .map(|f| (f.denom.clone(), f.min_gas_price))
-            .collect()
-    }
 }
 
 pub fn default_genesis() -> serde_json::Value {
