@@ -26,9 +26,9 @@ use stoa_bank::PubKey;
 use stoa_framework::{Address, Store};
 use tendermint_proto::google::protobuf::Any;
 
-// The allocator `stoad` runs with.
+// The allocator `stoad` runs with, tuned as `stoad` tunes it (at the start of `bench`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: stoa_app::allocator::Allocator = stoa_app::allocator::Allocator;
 
 const TXS: usize = 5_000;
 const CHAIN_ID: &str = "stoa-bench";
@@ -231,11 +231,13 @@ impl Chain {
     /// FinalizeBlock + Commit of `txs`: (total, FinalizeBlock alone).
     fn run(&self, txs: &[Vec<u8>]) -> (Duration, Duration) {
         let height = self.app.last_commit().0 + 1;
+        perf_control("enable");
         let start = Instant::now();
         let r = self.app.execute_block(&header(height), txs).expect("block");
         let finalize = start.elapsed();
         self.app.commit_block().expect("commit");
         let took = start.elapsed();
+        perf_control("disable");
         let failed = r.tx_results.iter().filter(|t| t.code != 0).count();
         assert_eq!(
             failed,
@@ -272,6 +274,23 @@ fn account_number(app: &StoaApp, addr: &Address) -> u64 {
         .account_number
 }
 
+/// With `STOA_PERF_CTL` naming the control fifo of `perf record --control fifo:PATH -D -1`,
+/// profiles cover only the timed blocks, not the signing and CheckTx around them.
+fn perf_control(cmd: &str) {
+    use std::io::Write;
+    static CTL: Mutex<Option<std::fs::File>> = Mutex::new(None);
+    let Some(path) = std::env::var_os("STOA_PERF_CTL") else {
+        return;
+    };
+    let Ok(mut ctl) = CTL.lock() else { return };
+    if ctl.is_none() {
+        *ctl = std::fs::OpenOptions::new().write(true).open(path).ok();
+    }
+    if let Some(f) = ctl.as_mut() {
+        let _ = f.write_all(format!("{cmd}\n").as_bytes());
+    }
+}
+
 /// Per-iteration times of every benchmark, for the summary.
 static TIMES: Mutex<Vec<(String, Duration)>> = Mutex::new(Vec::new());
 
@@ -282,6 +301,7 @@ fn record(name: &str, d: Duration) {
 }
 
 fn bench(c: &mut Criterion) {
+    stoa_app::allocator::keep_freed_memory();
     let mut group = c.benchmark_group("chain");
     group
         .sample_size(10)

@@ -11,7 +11,6 @@ use stoa_framework::{sdk, BlockInfo, Ctx, ExecMode, State, StoaError, StoaResult
 
 use crate::lifecycle::{self, BlockEnv, BlockHeader, BlockResult};
 use crate::modules::Router;
-use crate::tx::decode::tx_hash;
 use crate::tx::params::{self, load_chain_id, load_params, TxParams};
 use crate::tx::sigcache::{SigCache, Verified};
 use crate::tx::{decode_tx, run_tx, TxEnv, TxOutcome};
@@ -221,7 +220,7 @@ impl StoaApp {
         };
         let result = lifecycle::execute_block(&env, &sh.store, state, header, txs)?;
         c.finalized = Some(header.height);
-        c.finalized_txs = txs.iter().map(|t| tx_hash(t)).collect();
+        c.finalized_txs = result.tx_hashes.clone();
         Ok(result)
     }
 

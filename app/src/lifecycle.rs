@@ -44,6 +44,8 @@ pub struct BlockResult {
     pub events: Vec<Event>,
     /// The root of the state after this block (prepared in the store, not yet committed).
     pub app_hash: [u8; 32],
+    /// The hashes of the block's decodable txs (the only ones CheckTx can have cached).
+    pub tx_hashes: Vec<[u8; 32]>,
 }
 
 /// Executes one block on `state` (the committed store plus, for the first block, the genesis
@@ -123,10 +125,18 @@ pub fn execute_block(
         run_txs_and_end_block(env, &tx_env, store, start, &block, header, &decoded, &real)?
     };
     events.extend(end_events);
+    let tx_hashes = decoded
+        .iter()
+        .filter_map(|t| t.as_ref().ok().map(|t| t.hash))
+        .collect();
+    // Freeing the decoded txs and their sign bytes is thousands of frees FinalizeBlock need not
+    // wait for. (Not the states: they hold the store, which must not outlive the app.)
+    rayon::spawn(move || drop((decoded, work)));
     Ok(BlockResult {
         tx_results,
         events,
         app_hash,
+        tx_hashes,
     })
 }
 

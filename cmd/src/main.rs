@@ -5,12 +5,11 @@ use clap::Parser;
 use stoa_cmd::cli::Cli;
 use stoa_cmd::output::OutputFormat;
 
-// mimalloc rather than glibc malloc: the block path allocates many small, short-lived
-// objects (measured in docs/PERFORMANCE.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: stoa_app::allocator::Allocator = stoa_app::allocator::Allocator;
 
 fn main() {
+    stoa_app::allocator::keep_freed_memory();
     let cli = Cli::parse();
     let json = cli.output == OutputFormat::Json;
     let code = match stoa_cmd::commands::run(cli) {
