@@ -26,11 +26,12 @@ pub const DELETED: u8 = b'Z';
 pub const NODE: u8 = b'N';
 /// Chunk index of a version: `I | version -> first path and entry count of each chunk`.
 pub const CHUNK_INDEX: u8 = b'I';
-/// A version's effective writes: `D | version -> writes`, kept until a checkpoint folds them
-/// into `L`; replayed into the in-memory overlay when the store is reopened.
+/// A version's effective writes: `D | version | piece (4 bytes BE) -> writes`, kept until a
+/// checkpoint folds them into `L`; replayed into the in-memory overlay when the store is
+/// reopened. Each piece is a record of its own (see [`RECORD_PIECE_BYTES`]).
 pub const WRITES: u8 = b'D';
-/// Stale index: `S | stale since version -> node keys no longer in the tree from that version
-/// on, and key hashes deleted at that version`.
+/// Stale index: `S | stale since version | piece (4 bytes BE) -> node keys no longer in the
+/// tree from that version on, and key hashes deleted at that version`, in pieces as `D`.
 pub const STALE: u8 = b'S';
 /// Root per committed version: `R | version -> root`. Its presence marks a retained version.
 pub const ROOT: u8 = b'R';
@@ -41,8 +42,17 @@ pub const CHECKPOINT: &[u8] = b"Mcheckpoint";
 /// On-disk layout version, so an incompatible layout is refused rather than misread.
 pub const FORMAT: &[u8] = b"Mformat";
 /// The layout version written by this code. 1 was one backend key per tree node with a
-/// separate value history; 2 is the chunked layout.
-pub const FORMAT_VERSION: &[u8] = &[2];
+/// separate value history; 2 the chunked layout; 3 writes `D` and `S` records in pieces.
+pub const FORMAT_VERSION: &[u8] = &[3];
+/// Layouts this code opens: 2 is read as 3 (a whole record is a record of one piece, under the
+/// version's key without a piece number).
+pub const READABLE_FORMATS: &[&[u8]] = &[&[2], FORMAT_VERSION];
+
+/// The most bytes a `D` or `S` piece holds (about; an entry is never split). sled keeps values
+/// inside its tree nodes (16 entries to a leaf) and rewrites a whole node, beyond 128 KiB as a
+/// file of its own, when it splits: whole records of ~1.5 MB per version made every few commits
+/// rewrite tens of megabytes (commits of 50-180 ms instead of 5).
+pub const RECORD_PIECE_BYTES: usize = 64 * 1024;
 
 fn with_prefix(ns: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|p| p.len()).sum::<usize>();
@@ -74,12 +84,17 @@ pub fn chunk_index(version: u64) -> Vec<u8> {
     with_prefix(CHUNK_INDEX, &[&version.to_be_bytes()])
 }
 
+/// The key of a format-2 writes record (the whole record, no piece number).
 pub fn writes(version: u64) -> Vec<u8> {
     with_prefix(WRITES, &[&version.to_be_bytes()])
 }
 
-pub fn stale(since: u64) -> Vec<u8> {
-    with_prefix(STALE, &[&since.to_be_bytes()])
+pub fn writes_piece(version: u64, piece: u32) -> Vec<u8> {
+    with_prefix(WRITES, &[&version.to_be_bytes(), &piece.to_be_bytes()])
+}
+
+pub fn stale_piece(since: u64, piece: u32) -> Vec<u8> {
+    with_prefix(STALE, &[&since.to_be_bytes(), &piece.to_be_bytes()])
 }
 
 pub fn root(version: u64) -> Vec<u8> {
@@ -162,11 +177,14 @@ pub fn decode_last_commit(raw: &[u8]) -> Result<(u64, [u8; 32]), StoreError> {
     Ok((version, root_value(&raw[8..])?))
 }
 
-/// A version's effective writes: per entry a 4-byte BE key length, the key, then 0 (deleted)
-/// or 1 with a 4-byte BE value length and the value.
+/// A version's effective writes as pieces of about [`RECORD_PIECE_BYTES`], each a record of its
+/// own: per entry a 4-byte BE key length, the key, then 0 (deleted) or 1 with a 4-byte BE value
+/// length and the value. At least one piece, so that every version after the checkpoint has a
+/// record to replay.
 pub fn encode_writes<'a>(
     writes: impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
-) -> Vec<u8> {
+) -> Vec<Vec<u8>> {
+    let mut pieces = Vec::new();
     let mut out = Vec::new();
     for (key, value) in writes {
         put_bytes(&mut out, key);
@@ -177,8 +195,14 @@ pub fn encode_writes<'a>(
                 put_bytes(&mut out, v);
             }
         }
+        if out.len() >= RECORD_PIECE_BYTES {
+            pieces.push(std::mem::take(&mut out));
+        }
     }
-    out
+    if !out.is_empty() || pieces.is_empty() {
+        pieces.push(out);
+    }
+    pieces
 }
 
 pub type DecodedWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
@@ -199,6 +223,21 @@ pub fn decode_writes(mut raw: &[u8]) -> Result<DecodedWrites, StoreError> {
         out.push((key, value));
     }
     Ok(out)
+}
+
+/// A version's stale list as pieces of about [`RECORD_PIECE_BYTES`], each a stale list of its
+/// own: the node keys first, then the deleted key hashes. No pieces for an empty list.
+pub fn encode_stale_pieces(nodes: &[(u64, Vec<u8>)], deleted: &[KeyHash]) -> Vec<Vec<u8>> {
+    // A node key takes at most 8 + 1 + 33 bytes; most take 12 to 14.
+    const NODES_PER_PIECE: usize = RECORD_PIECE_BYTES / 16;
+    const DELETED_PER_PIECE: usize = RECORD_PIECE_BYTES / 32;
+    let node_pieces = nodes
+        .chunks(NODES_PER_PIECE)
+        .map(|part| encode_stale(part, &[]));
+    let deleted_pieces = deleted
+        .chunks(DELETED_PER_PIECE)
+        .map(|part| encode_stale(&[], part));
+    node_pieces.chain(deleted_pieces).collect()
 }
 
 /// A stale list: node keys (8-byte BE version, 1-byte path key length, path key) and key

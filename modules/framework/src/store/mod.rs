@@ -104,6 +104,8 @@ struct Staged {
     nodes: VersionNodes,
     /// Whether `batch` folds the overlay into the checkpointed map.
     checkpoint: bool,
+    /// How many pieces the version's `D` record has (none if `checkpoint`).
+    writes_pieces: u32,
     /// Everything the commit writes, in one atomic backend batch. Built by `prepare`: the app
     /// runs `prepare` alongside the block's signature verification, while `commit` runs alone.
     batch: WriteBatch,
@@ -117,8 +119,8 @@ struct Committed {
     /// The effective writes of the versions after `checkpoint`, merged (newest wins;
     /// `None` = deleted). `L` overlaid with this is the latest state.
     overlay: Writes,
-    /// The versions whose `D` records hold those writes.
-    pending: Vec<u64>,
+    /// The versions whose `D` records hold those writes, with their number of pieces.
+    pending: Vec<(u64, u32)>,
 }
 
 impl Committed {
@@ -196,7 +198,7 @@ impl Store {
         checkpoint_versions: u64,
     ) -> Result<Store, StoreError> {
         if let Some(format) = backend.get(keys::FORMAT)? {
-            if format != keys::FORMAT_VERSION {
+            if !keys::READABLE_FORMATS.contains(&format.as_slice()) {
                 return Err(StoreError::Corrupt(format!(
                     "unknown on-disk format {format:?}, this build understands {:?}",
                     keys::FORMAT_VERSION
@@ -216,7 +218,7 @@ impl Store {
         };
         // The writes after the checkpoint, in version order, back into the overlay.
         let mut overlay = Writes::new();
-        let mut pending = Vec::new();
+        let mut pending: Vec<(u64, u32)> = Vec::new();
         for item in backend.scan(&[keys::WRITES], None) {
             let (key, raw) = item?;
             let version = keys::parse_version_key(&key)?;
@@ -226,7 +228,10 @@ impl Store {
                 )));
             }
             overlay.extend(keys::decode_writes(&raw)?);
-            pending.push(version);
+            match pending.last_mut() {
+                Some((last, pieces)) if *last == version => *pieces += 1,
+                _ => pending.push((version, 1)),
+            }
         }
         Ok(Store {
             inner: Arc::new(Inner {
@@ -471,16 +476,21 @@ impl Store {
             &update.stale_node_index_batch,
             &mut batch,
         );
-        let checkpoint = {
+        let (checkpoint, writes_pieces) = {
             let committed = self.read_committed();
             let due = committed.overlay.len() + effective.len() >= self.inner.checkpoint_keys
                 || committed.pending.len() as u64 + 1 >= self.inner.checkpoint_versions;
             if due {
                 Self::write_checkpoint(&committed, version, &effective, &mut batch);
+                (true, 0)
             } else {
-                batch.put(keys::writes(version), keys::encode_writes(effective.iter()));
+                let pieces = keys::encode_writes(effective.iter());
+                let count = pieces.len() as u32;
+                for (number, piece) in (0..).zip(pieces) {
+                    batch.put(keys::writes_piece(version, number), piece);
+                }
+                (false, count)
             }
-            due
         };
         *staged = Some(Staged {
             version,
@@ -488,6 +498,7 @@ impl Store {
             writes: effective,
             nodes,
             checkpoint,
+            writes_pieces,
             batch,
         });
         Ok(root.0)
@@ -519,7 +530,7 @@ impl Store {
                 committed.checkpoint = info.version;
             } else {
                 committed.overlay.extend(done.writes);
-                committed.pending.push(info.version);
+                committed.pending.push((info.version, done.writes_pieces));
             }
             done.nodes
         };
@@ -705,11 +716,8 @@ impl Store {
             }
         }
         // jmt marks stale only at the version that replaces a node, which is this one.
-        if !stale_nodes.is_empty() || !deleted.is_empty() {
-            batch.put(
-                keys::stale(version),
-                keys::encode_stale(&stale_nodes, &deleted),
-            );
+        for (number, piece) in (0..).zip(keys::encode_stale_pieces(&stale_nodes, &deleted)) {
+            batch.put(keys::stale_piece(version, number), piece);
         }
         batch.put(keys::root(version), root.to_vec());
         batch.put(
@@ -737,8 +745,12 @@ impl Store {
                 None => batch.delete(keys::latest(key)),
             }
         }
-        for version in &committed.pending {
-            batch.delete(keys::writes(*version));
+        for &(version, pieces) in &committed.pending {
+            // A format-2 record is one value under the version's key.
+            batch.delete(keys::writes(version));
+            for number in 0..pieces {
+                batch.delete(keys::writes_piece(version, number));
+            }
         }
         batch.put(keys::CHECKPOINT.to_vec(), keys::encode_version(version));
     }

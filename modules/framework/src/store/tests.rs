@@ -358,6 +358,156 @@ fn reopen_keeps_data_and_last_commit() {
     assert_eq!(get(&store, "b").as_deref(), Some("2"));
 }
 
+/// A version rewriting `n` keys with 40-byte values (and deleting every tenth from version 2
+/// on): its writes record and stale list are far beyond one record piece.
+fn wide_batch(version: u64, n: usize) -> Writes {
+    (0..n)
+        .map(|i| {
+            let key = format!("wide/{i:05}").into_bytes();
+            let value = (version > 1 && i % 10 == 0)
+                .then_some(None)
+                .unwrap_or_else(|| Some(format!("{version:08}-{i:031}").into_bytes()));
+            (key, value)
+        })
+        .collect()
+}
+
+fn apply_to_model(model: &mut Model, batch: &Writes) {
+    for (key, value) in batch {
+        match value {
+            Some(v) => model.insert(key.clone(), v.clone()),
+            None => model.remove(key),
+        };
+    }
+}
+
+fn backend_keys(store: &Store, ns: u8) -> Vec<Vec<u8>> {
+    store
+        .backend()
+        .scan(&[ns], None)
+        .map(|item| item.unwrap().0)
+        .collect()
+}
+
+fn sled_store(path: &Path, retention: u64, checkpoint_versions: u64) -> Store {
+    reopen_with(|| {
+        let backend = SledBackend::open(path).ok()?;
+        Store::with_checkpoints(Box::new(backend), retention, 1_000_000, checkpoint_versions).ok()
+    })
+}
+
+#[test]
+fn large_records_are_written_in_pieces_replayed_checkpointed_and_pruned() {
+    const KEYS: usize = 6_000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut model = Model::new();
+    {
+        // Checkpoint at the third version, so versions 1 and 2 live in `D` records.
+        let store = sled_store(dir.path(), 3, 3);
+        for version in 1..=2 {
+            let batch = wide_batch(version, KEYS);
+            store.prepare(version, &batch).unwrap();
+            store.commit().unwrap();
+            apply_to_model(&mut model, &batch);
+        }
+        let writes = backend_keys(&store, keys::WRITES);
+        let stale = backend_keys(&store, keys::STALE);
+        // ~340 KB of writes per version; version 2 replaced over 6,000 leaves.
+        assert!(writes.len() >= 10, "writes pieces: {}", writes.len());
+        assert!(stale.len() >= 2, "stale pieces: {}", stale.len());
+        for key in writes.iter().chain(&stale) {
+            let raw = store.backend().get(key).unwrap().unwrap();
+            assert!(
+                raw.len() < keys::RECORD_PIECE_BYTES + 100,
+                "{} bytes",
+                raw.len()
+            );
+        }
+    }
+    // Reopened, the pieces are replayed into the overlay.
+    let store = sled_store(dir.path(), 3, 3);
+    for (key, value) in &model {
+        assert_eq!(store.get(key).unwrap().as_ref(), Some(value));
+    }
+    assert_eq!(store.get(b"wide/00010").unwrap(), None);
+    // The third version is a checkpoint: every piece of versions 1 and 2 goes.
+    let batch = wide_batch(3, 100);
+    store.prepare(3, &batch).unwrap();
+    store.commit().unwrap();
+    apply_to_model(&mut model, &batch);
+    assert!(backend_keys(&store, keys::WRITES).is_empty());
+    // Retention 3: at version 5 versions 1 and 2 are pruned, with every stale piece of version 2.
+    for version in 4..=5 {
+        let batch = wide_batch(version, 50);
+        store.prepare(version, &batch).unwrap();
+        store.commit().unwrap();
+        apply_to_model(&mut model, &batch);
+    }
+    for key in backend_keys(&store, keys::STALE) {
+        assert!(keys::parse_version_key(&key).unwrap() > 3);
+    }
+    for (key, value) in &model {
+        assert_eq!(store.get(key).unwrap().as_ref(), Some(value));
+    }
+    assert!(
+        store.get_at(b"wide/00001", 2).is_err(),
+        "version 2 is pruned"
+    );
+}
+
+#[test]
+fn format_2_store_with_whole_records_opens_and_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut model = Model::new();
+    {
+        let store = sled_store(dir.path(), 0, 4);
+        for version in 1..=2 {
+            let batch = wide_batch(version, 3_000);
+            store.prepare(version, &batch).unwrap();
+            store.commit().unwrap();
+            apply_to_model(&mut model, &batch);
+        }
+        // Rewrite the layout as format 2 left it: one whole writes record per version.
+        let mut legacy = WriteBatch::new();
+        let mut whole: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        for item in store.backend().scan(&[keys::WRITES], None) {
+            let (key, raw) = item.unwrap();
+            whole
+                .entry(keys::parse_version_key(&key).unwrap())
+                .or_default()
+                .extend(raw);
+            legacy.delete(key);
+        }
+        assert_eq!(whole.len(), 2);
+        for (version, record) in whole {
+            legacy.put(keys::writes(version), record);
+        }
+        legacy.put(keys::FORMAT.to_vec(), vec![2]);
+        store.backend().apply_batch(&legacy).unwrap();
+    }
+    let store = sled_store(dir.path(), 0, 4);
+    for (key, value) in &model {
+        assert_eq!(store.get(key).unwrap().as_ref(), Some(value));
+    }
+    for version in 3..=4 {
+        let batch = wide_batch(version, 10);
+        store.prepare(version, &batch).unwrap();
+        store.commit().unwrap();
+        apply_to_model(&mut model, &batch);
+    }
+    // Version 4 was the checkpoint: the whole records went with it.
+    assert!(backend_keys(&store, keys::WRITES).is_empty());
+    assert_eq!(
+        store.backend().get(keys::FORMAT).unwrap().as_deref(),
+        Some(keys::FORMAT_VERSION)
+    );
+    drop(store);
+    let store = sled_store(dir.path(), 0, 4);
+    for (key, value) in &model {
+        assert_eq!(store.get(key).unwrap().as_ref(), Some(value));
+    }
+}
+
 #[test]
 fn uncommitted_batch_is_gone_after_reopen() {
     let dir = tempfile::tempdir().unwrap();
