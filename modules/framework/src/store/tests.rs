@@ -364,9 +364,11 @@ fn wide_batch(version: u64, n: usize) -> Writes {
     (0..n)
         .map(|i| {
             let key = format!("wide/{i:05}").into_bytes();
-            let value = (version > 1 && i % 10 == 0)
-                .then_some(None)
-                .unwrap_or_else(|| Some(format!("{version:08}-{i:031}").into_bytes()));
+            let value = if version > 1 && i % 10 == 0 {
+                None
+            } else {
+                Some(format!("{version:08}-{i:031}").into_bytes())
+            };
             (key, value)
         })
         .collect()
