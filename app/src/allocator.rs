@@ -15,3 +15,19 @@ pub fn keep_freed_memory() {
     // SAFETY: sets one integer option; mimalloc reads it when it next considers purging.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn freed_memory_is_kept() {
+        let get = || {
+            // SAFETY: reads one integer option.
+            unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) }
+        };
+        // mimalloc v3's default purge delay (no other option defaults to 1000): the index is
+        // the right one.
+        assert_eq!(get(), 1000);
+        super::keep_freed_memory();
+        assert_eq!(get(), -1);
+    }
+}
