@@ -521,9 +521,7 @@ impl Store {
             let mut committed = self.write_committed();
             // On failure nothing was applied (the batch is atomic) and the batch stays staged,
             // so the caller may retry the commit.
-            let t0 = std::time::Instant::now();
             self.backend().apply_batch(&staged.batch)?;
-            if std::env::var_os("STOA_TIMELINE").is_some() { eprintln!("TLC apply {:.1}", t0.elapsed().as_secs_f64()*1e3); }
             let done = staged_guard.take().ok_or(StoreError::NothingStaged)?;
             committed.info = Some(info);
             if checkpoint {
