@@ -3,9 +3,12 @@
 //! Layout (see `keys.rs`): each version's new tree nodes, with the values of their leaves, as a
 //! few chunks; a "latest value" map keyed by raw key as of a checkpoint, plus each later
 //! version's writes; key preimages; per-version roots; and a stale index, all in one backend
-//! keyspace. A block's writes are turned into tree nodes in memory by [`Store::prepare`] and
-//! written by [`Store::commit`] as one atomic batch followed by a flush, so a crash at any point
-//! leaves the last fully committed version readable. Pruning rides along in that same batch.
+//! keyspace. A block's writes are turned into tree nodes by [`Store::prepare`], which also
+//! writes the new version's own records (chunks, root, writes record, stale list: nothing reads
+//! them yet); [`Store::commit`] then makes the version the committed one in one atomic batch
+//! followed by a flush, so a crash at any point leaves the last fully committed version
+//! readable (and `open` deletes the records of a version that never was). Pruning rides along
+//! in the commit's batch.
 //!
 //! Why this shape: sled costs several microseconds per operation, so one operation per node and
 //! per written key made a 5,000-transfer block cost hundreds of milliseconds to commit. Here a
@@ -106,10 +109,29 @@ struct Staged {
     checkpoint: bool,
     /// How many pieces the version's `D` record has (none if `checkpoint`).
     writes_pieces: u32,
-    /// Everything the commit writes, in one atomic backend batch. Built by `prepare`: the app
-    /// runs `prepare` alongside the block's signature verification, while `commit` runs alone.
+    /// The keys of the version's own records (see [`VERSION_RECORDS`]), which `prepare`
+    /// already wrote to the backend: deleted again if this version is abandoned.
+    written_ahead: Vec<Vec<u8>>,
+    /// Everything else the commit writes, in one atomic backend batch: what makes the version
+    /// the committed one (the last-commit record first of all), pruning, preimages, and
+    /// checkpoints. Built by `prepare`: the app runs `prepare` alongside the block's signature
+    /// verification, while `commit` runs alone.
     batch: WriteBatch,
 }
+
+/// Namespaces whose keys start with the version they belong to: a version's tree node chunks
+/// and their index, its root, writes record and stale list. `prepare` writes these for the new
+/// version to the backend at once, while the block's signatures are still being verified:
+/// nothing reads a version's records before the last-commit record names it (and `open`
+/// deletes those of any version after it, left by a crash before `commit`), so they need not
+/// wait for `commit`, which then only writes the small rest.
+const VERSION_RECORDS: [u8; 5] = [
+    keys::NODE,
+    keys::CHUNK_INDEX,
+    keys::ROOT,
+    keys::WRITES,
+    keys::STALE,
+];
 
 /// The committed state readers see, changed only under the write lock by `commit`.
 struct Committed {
@@ -212,6 +234,7 @@ impl Store {
                 Some(CommitInfo { version, root })
             }
         };
+        Self::delete_uncommitted_records(backend.as_ref(), info.map(|i| i.version))?;
         let checkpoint = match backend.get(keys::CHECKPOINT)? {
             None => 0,
             Some(raw) => keys::decode_version(&raw, "checkpoint record")?,
@@ -346,9 +369,16 @@ impl Store {
                 .take(),
         );
         let mut staged = self.lock_staged();
-        // Drop any earlier staged batch first, so a failed re-prepare cannot leave a stale one
-        // that a later commit would persist.
-        *staged = None;
+        // Drop any earlier staged version first, so a failed re-prepare cannot leave a stale
+        // one that a later commit would persist, and delete what it wrote ahead before pruning
+        // below reads the backend.
+        if let Some(abandoned) = staged.take() {
+            let mut undo = WriteBatch::new();
+            for key in abandoned.written_ahead {
+                undo.delete(key);
+            }
+            self.backend().apply_batch(&undo)?;
+        }
         if version == 0 {
             return Err(StoreError::ZeroVersion);
         }
@@ -460,6 +490,7 @@ impl Store {
         };
         let entries = encode_entries(&nodes)?;
         let mut batch = WriteBatch::new();
+        let mut ahead = WriteBatch::new();
         // Pruning first: the new version's writes are added afterwards and replace any
         // deletion of the same key (e.g. the preimage of a key deleted long ago and now
         // rewritten). Nothing reaches the backend before `commit`, which alone changes it, so
@@ -467,13 +498,14 @@ impl Store {
         if let Some(cutoff) = self.cutoff(version) {
             self.prune(cutoff, &mut batch)?;
         }
-        chunks::write_version(version, &entries, &mut batch);
+        chunks::write_version(version, &entries, &mut ahead);
         Self::write_version(
             version,
             &root.0,
             &effective,
             &new_keys,
             &update.stale_node_index_batch,
+            &mut ahead,
             &mut batch,
         );
         let (checkpoint, writes_pieces) = {
@@ -487,11 +519,17 @@ impl Store {
                 let pieces = keys::encode_writes(effective.iter());
                 let count = pieces.len() as u32;
                 for (number, piece) in (0..).zip(pieces) {
-                    batch.put(keys::writes_piece(version, number), piece);
+                    ahead.put(keys::writes_piece(version, number), piece);
                 }
                 (false, count)
             }
         };
+        debug_assert!(ahead
+            .ops()
+            .keys()
+            .all(|k| VERSION_RECORDS.contains(&k[0])
+                && keys::parse_version_key(k).ok() == Some(version)));
+        backend.apply_batch(&ahead)?;
         *staged = Some(Staged {
             version,
             root: root.0,
@@ -499,15 +537,17 @@ impl Store {
             nodes,
             checkpoint,
             writes_pieces,
+            written_ahead: ahead.ops().keys().cloned().collect(),
             batch,
         });
         Ok(root.0)
     }
 
-    /// Persists the staged batch atomically (tree node chunks, the version's writes or a
-    /// checkpoint, key preimages, version metadata and pruning, all prepared by `prepare`) and
-    /// flushes it to disk. Error if nothing is staged. If writing the batch fails, the batch
-    /// stays staged.
+    /// Makes the staged version the committed one: applies its batch atomically (the
+    /// last-commit record, key preimages, pruning, a checkpoint; the version's own records
+    /// were written by `prepare`, unreachable until this batch lands) and flushes everything
+    /// to disk. Error if nothing is staged. If writing the batch fails, the batch stays
+    /// staged.
     pub fn commit(&self) -> Result<CommitInfo, StoreError> {
         let mut staged_guard = self.lock_staged();
         let staged = staged_guard.as_ref().ok_or(StoreError::NothingStaged)?;
@@ -650,6 +690,36 @@ impl Store {
         Some(latest.saturating_add(1).saturating_sub(retention).max(1))
     }
 
+    /// Deletes the version records (see [`VERSION_RECORDS`]) of every version after `last`
+    /// (all of them when nothing was committed): what `prepare` wrote ahead for a version that
+    /// was never committed.
+    fn delete_uncommitted_records(
+        backend: &dyn KvBackend,
+        last: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::new();
+        for ns in VERSION_RECORDS {
+            // Every key of version `last` sorts before its version followed by 0xff bytes.
+            let after = last.map(|v| {
+                let mut key = vec![ns];
+                key.extend_from_slice(&v.to_be_bytes());
+                key.extend_from_slice(&[0xff; 8]);
+                key
+            });
+            for item in backend.scan(&[ns], after.as_deref()) {
+                batch.delete(item?.0);
+            }
+        }
+        if !batch.is_empty() {
+            tracing::info!(
+                keys = batch.len(),
+                "state store: deleting the records of a version prepared but never committed"
+            );
+            backend.apply_batch(&batch)?;
+        }
+        Ok(())
+    }
+
     /// Checks that `version` is committed and retained, returning its root.
     fn check_retained(
         &self,
@@ -685,6 +755,7 @@ impl Store {
         writes: &Writes,
         new_keys: &BTreeSet<Vec<u8>>,
         stale: &StaleNodeIndexBatch,
+        ahead: &mut WriteBatch,
         batch: &mut WriteBatch,
     ) {
         let stale_nodes: Vec<(u64, Vec<u8>)> = stale
@@ -717,9 +788,9 @@ impl Store {
         }
         // jmt marks stale only at the version that replaces a node, which is this one.
         for (number, piece) in (0..).zip(keys::encode_stale_pieces(&stale_nodes, &deleted)) {
-            batch.put(keys::stale_piece(version, number), piece);
+            ahead.put(keys::stale_piece(version, number), piece);
         }
-        batch.put(keys::root(version), root.to_vec());
+        ahead.put(keys::root(version), root.to_vec());
         batch.put(
             keys::LAST_COMMIT.to_vec(),
             keys::encode_last_commit(version, root),

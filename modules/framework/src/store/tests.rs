@@ -510,6 +510,53 @@ fn format_2_store_with_whole_records_opens_and_checkpoints() {
     }
 }
 
+/// Every backend key of the namespaces `prepare` writes ahead, with its value.
+fn version_records(store: &Store) -> Vec<KvPair> {
+    VERSION_RECORDS
+        .iter()
+        .flat_map(|ns| store.backend().scan(&[*ns], None).map(Result::unwrap))
+        .collect()
+}
+
+#[test]
+fn records_written_ahead_for_an_abandoned_version_are_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = writes(&[("a", Some("2")), ("c", Some("3"))]);
+    // The same history without the abandoned attempts.
+    let reference = Store::open_temporary().unwrap();
+    commit(&reference, 1, &[("a", Some("1"))]);
+    let before = version_records(&reference);
+    reference.prepare(2, &small).unwrap();
+    let prepared_small = version_records(&reference);
+    {
+        let store = sled_store(dir.path(), 0, 1_000);
+        commit(&store, 1, &[("a", Some("1"))]);
+        // A wide version 2 is written ahead (tree chunks, writes, stale list, root)...
+        store.prepare(2, &wide_batch(2, 6_000)).unwrap();
+        assert!(version_records(&store).len() > before.len() + 10);
+        // ...and abandoned for a small one (the block reran): nothing of it is left.
+        store.prepare(2, &small).unwrap();
+        assert_eq!(version_records(&store), prepared_small);
+        // A prepare that fails abandons what was staged too.
+        store.prepare(3, &wide_batch(3, 6_000)).unwrap();
+        assert!(store.prepare(1, &small).is_err());
+        assert_eq!(version_records(&store), before);
+        // Written ahead again, then the node dies before Commit.
+        store.prepare(2, &wide_batch(2, 6_000)).unwrap();
+    }
+    let store = sled_store(dir.path(), 0, 1_000);
+    assert_eq!(version_records(&store), before);
+    assert_eq!(get(&store, "a").as_deref(), Some("1"));
+    assert_eq!(get(&store, "wide/00001"), None);
+    let root = store.prepare(2, &small).unwrap();
+    assert_eq!(
+        store.commit().unwrap().root,
+        reference.commit().unwrap().root
+    );
+    assert_eq!(store.root_at(2).unwrap(), Some(root));
+    assert_eq!(get(&store, "c").as_deref(), Some("3"));
+}
+
 #[test]
 fn uncommitted_batch_is_gone_after_reopen() {
     let dir = tempfile::tempdir().unwrap();
