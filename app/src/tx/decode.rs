@@ -7,7 +7,7 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use stoa_bank::PubKey;
-use stoa_framework::{sdk, Address, Any, Coin, Coins, StoaResult};
+use stoa_framework::{sdk, Address, Any, CheckedMsg, Coin, Coins, StoaResult};
 
 use crate::modules::Router;
 
@@ -29,8 +29,9 @@ pub struct DecodedTx {
     pub body_bytes: Vec<u8>,
     pub auth_info_bytes: Vec<u8>,
     pub msgs: Vec<Any>,
-    /// The first signer of each message (the `sender` of its `message` event).
-    pub msg_senders: Vec<Address>,
+    /// Each message as its module checked it: its signers (the first is the `sender` of its
+    /// `message` event) and its decoded form.
+    pub checked: Vec<CheckedMsg>,
     pub memo: String,
     pub timeout_height: u64,
     /// The distinct signers of all messages, in order of first appearance; the first pays.
@@ -101,21 +102,23 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
     // Messages: a known type, stateless checks by the module, and their signers.
     let msgs: Vec<Any> = body.messages;
     let mut signers: Vec<Address> = Vec::new();
-    let mut msg_senders = Vec::with_capacity(msgs.len());
+    let mut checked = Vec::with_capacity(msgs.len());
     for msg in &msgs {
         let module = router
             .for_msg(&msg.type_url)
             .map_err(|e| sdk::TX_DECODE.with(e.log))?;
-        let msg_signers = module.msg_signers(msg)?;
-        let first = *msg_signers.first().ok_or_else(|| {
-            sdk::INVALID_REQUEST.with(format!("message {} has no signer", msg.type_url))
-        })?;
-        msg_senders.push(first);
-        for s in msg_signers {
-            if !signers.contains(&s) {
-                signers.push(s);
+        let msg_checked = module.check_msg(msg)?;
+        if msg_checked.signers.is_empty() {
+            return Err(
+                sdk::INVALID_REQUEST.with(format!("message {} has no signer", msg.type_url))
+            );
+        }
+        for s in &msg_checked.signers {
+            if !signers.contains(s) {
+                signers.push(*s);
             }
         }
+        checked.push(msg_checked);
     }
 
     // Signers: one signer info and one signature per distinct signer, SIGN_MODE_DIRECT only.
@@ -193,7 +196,7 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
         body_bytes: tx_raw.body_bytes,
         auth_info_bytes: tx_raw.auth_info_bytes,
         msgs,
-        msg_senders,
+        checked,
         memo: body.memo,
         timeout_height: body.timeout_height,
         signers: signer_data,
@@ -215,7 +218,7 @@ mod tests {
             body_bytes: body.to_vec(),
             auth_info_bytes: auth.to_vec(),
             msgs: vec![],
-            msg_senders: vec![],
+            checked: vec![],
             memo: String::new(),
             timeout_height: 0,
             signers: vec![],

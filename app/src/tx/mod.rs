@@ -13,7 +13,7 @@ use prost::Message;
 use std::borrow::Cow;
 use stoa_bank::PubKey;
 use stoa_framework::fixed::Dec;
-use stoa_framework::{Any, BlockInfo, Ctx, Event, ExecMode, GasMeter, State, StoaError};
+use stoa_framework::{Address, Any, BlockInfo, Ctx, Event, ExecMode, GasMeter, State, StoaError};
 
 use crate::modules::Router;
 pub use decode::{decode_tx, DecodedTx};
@@ -148,7 +148,9 @@ pub fn run_tx(
 
 fn run_msgs(env: &TxEnv<'_>, ctx: &mut Ctx<'_>, tx: &DecodedTx) -> Result<Vec<Any>, StoaError> {
     let mut responses = Vec::with_capacity(tx.msgs.len());
-    for (i, (msg, sender)) in tx.msgs.iter().zip(&tx.msg_senders).enumerate() {
+    for (i, (msg, checked)) in tx.msgs.iter().zip(&tx.checked).enumerate() {
+        // `decode_tx` refuses messages without a signer.
+        let sender = checked.signers.first().copied().unwrap_or(Address([0; 20]));
         let module = env.router.for_msg(&msg.type_url)?;
         let first_event = ctx.events().len();
         ctx.emit(
@@ -157,7 +159,7 @@ fn run_msgs(env: &TxEnv<'_>, ctx: &mut Ctx<'_>, tx: &DecodedTx) -> Result<Vec<An
                 .attr("sender", sender)
                 .attr("module", module.name()),
         );
-        let value = module.handle(ctx, msg).map_err(|e| StoaError {
+        let value = module.handle(ctx, msg, checked).map_err(|e| StoaError {
             log: format!("failed to execute message; message index: {i}: {}", e.log),
             ..e
         })?;

@@ -7,17 +7,24 @@ use crate::msgs::{self, MSG_SEND};
 use crate::state;
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSendResponse;
 use prost::Message;
-use stoa_framework::{sdk, Any, Ctx, StoaError};
+use stoa_framework::{sdk, Any, CheckedMsg, Ctx, StoaError};
 
-pub fn handle(ctx: &mut Ctx<'_>, msg: &Any) -> Result<Vec<u8>, StoaError> {
+pub fn handle(ctx: &mut Ctx<'_>, msg: &Any, checked: &CheckedMsg) -> Result<Vec<u8>, StoaError> {
     match msg.type_url.as_str() {
-        MSG_SEND => send(ctx, msg),
+        MSG_SEND => send(ctx, msg, checked),
         other => Err(sdk::UNKNOWN_REQUEST.with(format!("bank has no message {other}"))),
     }
 }
 
-fn send(ctx: &mut Ctx<'_>, msg: &Any) -> Result<Vec<u8>, StoaError> {
-    let m = msgs::decode_send(msg)?;
+fn send(ctx: &mut Ctx<'_>, msg: &Any, checked: &CheckedMsg) -> Result<Vec<u8>, StoaError> {
+    let decoded_here;
+    let m = match checked.decoded::<msgs::Send>() {
+        Some(m) => m,
+        None => {
+            decoded_here = msgs::decode_send(msg)?;
+            &decoded_here
+        }
+    };
     let params = state::read_params(ctx)?;
     if !params.send_enabled {
         return Err(error::SEND_DISABLED.with("bank params"));

@@ -17,7 +17,7 @@ pub use keeper::BankKeeper;
 pub use params::{BankParams, DenomInfo};
 pub use state::{Account, PubKey};
 
-use stoa_framework::{Address, Any, Ctx, Module, ModuleAccountSpec, StoaError};
+use stoa_framework::{Any, CheckedMsg, Ctx, Module, ModuleAccountSpec, StoaError};
 
 pub const MODULE_NAME: &str = "bank";
 /// Collects tx fees.
@@ -81,12 +81,17 @@ impl Module for BankModule {
         &[msgs::MSG_SEND]
     }
 
-    fn msg_signers(&self, msg: &Any) -> Result<Vec<Address>, StoaError> {
-        msgs::signers(msg)
+    fn check_msg(&self, msg: &Any) -> Result<CheckedMsg, StoaError> {
+        msgs::check(msg)
     }
 
-    fn handle(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<Vec<u8>, StoaError> {
-        handler::handle(ctx, msg)
+    fn handle(
+        &self,
+        ctx: &mut Ctx<'_>,
+        msg: &Any,
+        checked: &CheckedMsg,
+    ) -> Result<Vec<u8>, StoaError> {
+        handler::handle(ctx, msg, checked)
     }
 
     fn query_paths(&self) -> &'static [&'static str] {

@@ -3,7 +3,7 @@
 use crate::error;
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use prost::Message;
-use stoa_framework::{sdk, Address, Any, Coin, Coins, StoaError};
+use stoa_framework::{sdk, Address, Any, CheckedMsg, Coin, Coins, StoaError};
 
 pub const MSG_SEND: &str = "/cosmos.bank.v1beta1.MsgSend";
 
@@ -36,9 +36,13 @@ pub fn decode_send(any: &Any) -> Result<Send, StoaError> {
     Ok(Send { from, to, amount })
 }
 
-pub fn signers(any: &Any) -> Result<Vec<Address>, StoaError> {
+/// `ValidateBasic` of a bank message: its signers and the decoded message.
+pub fn check(any: &Any) -> Result<CheckedMsg, StoaError> {
     match any.type_url.as_str() {
-        MSG_SEND => Ok(vec![decode_send(any)?.from]),
+        MSG_SEND => {
+            let send = decode_send(any)?;
+            Ok(CheckedMsg::new(vec![send.from], send))
+        }
         other => Err(sdk::UNKNOWN_REQUEST.with(format!("bank has no message {other}"))),
     }
 }

@@ -58,6 +58,16 @@ fn setup(state: &mut State) {
     .unwrap();
 }
 
+/// A message through the module as the app runs it: checked without state, then handled.
+fn handle(
+    bank: &BankModule,
+    ctx: &mut Ctx<'_>,
+    msg: &stoa_framework::Any,
+) -> Result<Vec<u8>, stoa_framework::StoaError> {
+    let checked = bank.check_msg(msg)?;
+    bank.handle(ctx, msg, &checked)
+}
+
 fn send_msg(from: &Address, to: &Address, amount: &str) -> stoa_framework::Any {
     use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
     use cosmrs::proto::cosmos::base::v1beta1::Coin as PC;
@@ -103,8 +113,8 @@ fn genesis_send_escrow_mint_burn_and_invariant() {
 
     // MsgSend moves coins and emits Cosmos events.
     let msg = send_msg(&addr(1), &addr(3), "400ustor");
-    assert_eq!(bank.msg_signers(&msg).unwrap(), vec![addr(1)]);
-    bank.handle(&mut ctx, &msg).unwrap();
+    assert_eq!(bank.check_msg(&msg).unwrap().signers, vec![addr(1)]);
+    handle(&bank, &mut ctx, &msg).unwrap();
     assert_eq!(
         BankKeeper::balance(&mut ctx, &addr(1), "ustor").unwrap(),
         600
@@ -120,23 +130,19 @@ fn genesis_send_escrow_mint_burn_and_invariant() {
     assert!(BankKeeper::account(&mut ctx, &addr(3)).unwrap().is_some());
 
     // More than the balance, an unknown denom, a module account recipient: clean errors.
-    let e = bank
-        .handle(&mut ctx, &send_msg(&addr(1), &addr(3), "601ustor"))
-        .unwrap_err();
+    let e = handle(&bank, &mut ctx, &send_msg(&addr(1), &addr(3), "601ustor")).unwrap_err();
     assert!(sdk::INSUFFICIENT_FUNDS.is(&e), "{e}");
-    let e = bank
-        .handle(&mut ctx, &send_msg(&addr(1), &addr(3), "1ufake"))
-        .unwrap_err();
+    let e = handle(&bank, &mut ctx, &send_msg(&addr(1), &addr(3), "1ufake")).unwrap_err();
     assert!(error::UNKNOWN_DENOM.is(&e), "{e}");
-    let e = bank
-        .handle(
-            &mut ctx,
-            &send_msg(&addr(1), &module_address("fee_collector"), "1ustor"),
-        )
-        .unwrap_err();
+    let e = handle(
+        &bank,
+        &mut ctx,
+        &send_msg(&addr(1), &module_address("fee_collector"), "1ustor"),
+    )
+    .unwrap_err();
     assert!(error::BLOCKED_RECIPIENT.is(&e), "{e}");
     let e = bank
-        .msg_signers(&send_msg(&addr(1), &addr(3), "0ustor"))
+        .check_msg(&send_msg(&addr(1), &addr(3), "0ustor"))
         .unwrap_err();
     assert!(sdk::INVALID_COINS.is(&e), "{e}");
 
@@ -234,7 +240,7 @@ proptest! {
         for (from, to, amount, d) in ops {
             let msg = send_msg(&addr(from), &addr(to), &format!("{amount}{}", denoms[d]));
             let from_before = BankKeeper::balances(&mut ctx, &addr(from)).unwrap();
-            let res = ctx.branch(|c| bank.handle(c, &msg));
+            let res = ctx.branch(|c| handle(&bank, c, &msg));
             if res.is_err() {
                 prop_assert_eq!(BankKeeper::balances(&mut ctx, &addr(from)).unwrap(), from_before);
             }

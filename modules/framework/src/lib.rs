@@ -21,7 +21,7 @@ pub use ctx::{BlockInfo, Ctx, ExecMode};
 pub use error::{sdk, ErrorCode, StoaError};
 pub use events::{Event, EventAttribute};
 pub use gas::{GasConfig, GasMeter};
-pub use module::{Any, Module, ModuleAccountSpec};
+pub use module::{Any, CheckedMsg, Module, ModuleAccountSpec};
 pub use state::State;
 pub use store::{CommitInfo, Store, StoreError};
 

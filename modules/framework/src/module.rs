@@ -1,6 +1,8 @@
 //! The contract every module implements. The app holds modules in a fixed order, routes
 //! messages by type URL and queries by gRPC method path, and runs the hooks in that order.
 
+use std::sync::Arc;
+
 use crate::address::Address;
 use crate::ctx::Ctx;
 use crate::error::StoaError;
@@ -15,6 +17,37 @@ pub struct ModuleAccountSpec {
     pub name: &'static str,
     pub mint: bool,
     pub burn: bool,
+}
+
+/// A message its module decoded and checked without state (Cosmos SDK's `ValidateBasic`): the
+/// accounts that must sign it, in order, and the decoded message, which the tx keeps until the
+/// message runs so that it is decoded once.
+#[derive(Clone)]
+pub struct CheckedMsg {
+    pub signers: Vec<Address>,
+    decoded: Arc<dyn std::any::Any + Send + Sync>,
+}
+
+impl CheckedMsg {
+    pub fn new<T: std::any::Any + Send + Sync>(signers: Vec<Address>, decoded: T) -> Self {
+        CheckedMsg {
+            signers,
+            decoded: Arc::new(decoded),
+        }
+    }
+
+    /// The decoded message, if its module decoded it as a `T`.
+    pub fn decoded<T: std::any::Any>(&self) -> Option<&T> {
+        self.decoded.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for CheckedMsg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckedMsg")
+            .field("signers", &self.signers)
+            .finish_non_exhaustive()
+    }
 }
 
 pub trait Module: Send + Sync {
@@ -40,12 +73,18 @@ pub trait Module: Send + Sync {
     /// Type URLs of the messages this module handles, e.g. `/cosmos.bank.v1beta1.MsgSend`.
     fn msg_type_urls(&self) -> &'static [&'static str];
 
-    /// Decodes and checks a message without state (Cosmos SDK's `ValidateBasic`) and returns the
-    /// accounts that must sign it, in order.
-    fn msg_signers(&self, msg: &Any) -> Result<Vec<Address>, StoaError>;
+    /// Decodes and checks a message without state (Cosmos SDK's `ValidateBasic`): its signers
+    /// (at least one), and the decoded message for [`Module::handle`].
+    fn check_msg(&self, msg: &Any) -> Result<CheckedMsg, StoaError>;
 
-    /// Executes a message; returns the encoded `Msg...Response`.
-    fn handle(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<Vec<u8>, StoaError>;
+    /// Executes a message, given what [`Module::check_msg`] returned for it; returns the
+    /// encoded `Msg...Response`.
+    fn handle(
+        &self,
+        ctx: &mut Ctx<'_>,
+        msg: &Any,
+        checked: &CheckedMsg,
+    ) -> Result<Vec<u8>, StoaError>;
 
     /// gRPC method paths this module answers, e.g. `/cosmos.bank.v1beta1.Query/Balance`.
     fn query_paths(&self) -> &'static [&'static str];
