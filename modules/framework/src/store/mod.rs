@@ -493,8 +493,8 @@ impl Store {
         let mut ahead = WriteBatch::new();
         // Pruning first: the new version's writes are added afterwards and replace any
         // deletion of the same key (e.g. the preimage of a key deleted long ago and now
-        // rewritten). Nothing reaches the backend before `commit`, which alone changes it, so
-        // what pruning reads now is what the commit applies to.
+        // rewritten). Pruning reads only versions before this one, whose records only
+        // `commit` changes, so what it reads now is what the commit applies to.
         if let Some(cutoff) = self.cutoff(version) {
             self.prune(cutoff, &mut batch)?;
         }
