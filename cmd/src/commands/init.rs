@@ -209,8 +209,8 @@ fn show_node_id(bin: &Path, home: &Path) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-/// Finds the cometbft binary: $STOA_COMETBFT, then PATH, then $(go env GOPATH)/bin and
-/// ~/go/bin (where `go install` puts it).
+/// Finds the cometbft binary: $STOA_COMETBFT, then PATH, then $(go env GOBIN),
+/// $(go env GOPATH)/bin and ~/go/bin (where `go install` puts it).
 pub fn find_cometbft() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("STOA_COMETBFT").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
@@ -228,11 +228,13 @@ pub fn find_cometbft() -> Result<PathBuf> {
         }
     }
     let mut candidates = Vec::new();
-    if let Ok(out) = Command::new("go").args(["env", "GOPATH"]).output() {
-        let gopath = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if out.status.success() && !gopath.is_empty() {
-            candidates
-                .extend(std::env::split_paths(&gopath).map(|p| p.join("bin").join("cometbft")));
+    for (var, bin) in [("GOBIN", ""), ("GOPATH", "bin")] {
+        if let Ok(out) = Command::new("go").args(["env", var]).output() {
+            let dirs = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if out.status.success() && !dirs.is_empty() {
+                candidates
+                    .extend(std::env::split_paths(&dirs).map(|p| p.join(bin).join("cometbft")));
+            }
         }
     }
     if let Some(h) = std::env::var_os("HOME") {

@@ -110,13 +110,7 @@ pub fn stoad_json(home: &Path, args: &[&str]) -> serde_json::Value {
 
 /// Whether a cometbft binary can be found the way `stoad init` looks for it.
 pub fn cometbft_available() -> bool {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("cometbft").is_file()))
-        .unwrap_or(false);
-    let in_go_bin = std::env::var_os("HOME")
-        .map(|h| Path::new(&h).join("go/bin/cometbft").is_file())
-        .unwrap_or(false);
-    on_path || in_go_bin
+    stoa_cmd::commands::init::find_cometbft().is_ok()
 }
 
 /// A home with a genesis.json written by hand (no cometbft needed): chain id and an empty

@@ -32,38 +32,15 @@ pub fn stoad_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stoad"))
 }
 
-/// `cometbft` on PATH, in $(go env GOBIN), $(go env GOPATH)/bin or ~/go/bin. Panics with a clear
-/// message when it is not installed.
+/// The cometbft binary, found as `stoad init` finds it. Panics with a clear message when it is
+/// not installed.
 pub fn cometbft_bin() -> PathBuf {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("cometbft")));
-    }
-    for var in ["GOBIN", "GOPATH"] {
-        if let Ok(out) = Command::new("go").args(["env", var]).output() {
-            let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if let Some(first) = s.split(':').next().filter(|s| !s.is_empty()) {
-                let dir = PathBuf::from(first);
-                candidates.push(if var == "GOPATH" {
-                    dir.join("bin").join("cometbft")
-                } else {
-                    dir.join("cometbft")
-                });
-            }
-        }
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        candidates.push(PathBuf::from(home).join("go/bin/cometbft"));
-    }
-    for c in &candidates {
-        if c.is_file() {
-            return c.clone();
-        }
-    }
-    panic!(
-        "cometbft (v0.38.25) is not installed: looked on PATH and in the Go bin directories ({candidates:?}). \
-         Install it with ./testnet/install-cometbft.sh (CI does this in .ci/run)."
-    );
+    stoa_cmd::commands::init::find_cometbft().unwrap_or_else(|e| {
+        panic!(
+            "cometbft (v0.38.25) is not installed ({e:#}). Install it with \
+             ./testnet/install-cometbft.sh (CI does this in .ci/run)."
+        )
+    })
 }
 
 static PORTS_TAKEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
