@@ -186,7 +186,7 @@ fn run_txs_and_end_block(
 
     let writes = state.take_writes();
     let app_hash = store
-        .prepare(header.height, &writes)
+        .prepare_owned(header.height, writes)
         .map_err(|e| sdk::IO.with(format!("preparing version {}: {e}", header.height)))?;
     Ok((tx_results, events, app_hash))
 }

@@ -153,6 +153,21 @@ impl Committed {
             None => backend.get(&keys::latest(key)),
         }
     }
+
+    /// Whether `key`'s latest value is `value` (`None` = absent), and whether it is present;
+    /// without copying a value the overlay holds.
+    fn compare(
+        &self,
+        backend: &dyn KvBackend,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(bool, bool), StoreError> {
+        if let Some(current) = self.overlay.get(key) {
+            return Ok((current.as_deref() == value, current.is_some()));
+        }
+        let current = backend.get(&keys::latest(key))?;
+        Ok((current.as_deref() == value, current.is_some()))
+    }
 }
 
 struct Inner {
@@ -356,11 +371,17 @@ impl Store {
         Ok(out)
     }
 
-    /// Computes the root of `version` = the latest committed state plus `writes` (None = delete),
-    /// staging the resulting tree nodes in memory; nothing reaches disk. Calling it again before
-    /// commit replaces the staged batch. `version` must be greater than the last committed one.
-    /// Keys and values must be non-empty (ICS23 proofs require it).
+    /// As [`Store::prepare_owned`], for a caller that keeps its writes.
     pub fn prepare(&self, version: u64, writes: &Writes) -> Result<[u8; 32], StoreError> {
+        self.prepare_owned(version, writes.clone())
+    }
+
+    /// Computes the root of `version` = the latest committed state plus `writes` (None = delete)
+    /// and stages what [`Store::commit`] writes; the version's own records (tree chunks, root,
+    /// writes record, stale list) go to the backend at once, unreachable until the commit.
+    /// Calling it again before commit replaces the staged version. `version` must be greater
+    /// than the last committed one. Keys and values must be non-empty (ICS23 proofs require it).
+    pub fn prepare_owned(&self, version: u64, writes: Writes) -> Result<[u8; 32], StoreError> {
         drop(
             self.inner
                 .retired
@@ -395,7 +416,7 @@ impl Store {
         // would also break the absence proofs of its neighbours, so refuse both up front
         // (Cosmos SDK stores likewise reject empty keys). Stored values are never empty, which
         // the chunk encoding relies on.
-        for (key, value) in writes {
+        for (key, value) in &writes {
             if key.is_empty() {
                 return Err(StoreError::InvalidWrite("empty key"));
             }
@@ -416,12 +437,12 @@ impl Store {
             // `prepare` holds `staged`, so no commit can move the committed state meanwhile.
             let committed = self.read_committed();
             for (key, value) in writes {
-                let current = committed.get(backend, key)?;
-                if current.as_deref() != value.as_deref() {
-                    if current.is_none() {
+                let (unchanged, present) = committed.compare(backend, &key, value.as_deref())?;
+                if !unchanged {
+                    if !present {
                         new_keys.insert(key.clone());
                     }
-                    effective.insert(key.clone(), value.clone());
+                    effective.insert(key, value);
                 }
             }
         }
