@@ -131,11 +131,11 @@ impl Inserter<'_, '_> {
         let built: Vec<(u8, Built, Out)> = runs(kvs, 0)
             .into_par_iter()
             .map(|(nibble, run)| {
-                // About 1.45 new nodes per written key in a block of hot keys; growing the
-                // vectors instead copies them and faults fresh pages in.
+                // About 1.45 new nodes per written key on average (more in some subtrees);
+                // growing the vectors instead copies them and faults fresh pages in.
                 let mut sub = Out {
-                    nodes: Vec::with_capacity(run.len() * 3 / 2 + 8),
-                    stale: Vec::with_capacity(run.len() * 3 / 2 + 8),
+                    nodes: Vec::with_capacity(run.len() * 2 + 16),
+                    stale: Vec::with_capacity(run.len() * 2 + 16),
                 };
                 let built = self.child(&children, nibble, run, 1, &mut sub)?;
                 Ok((nibble, built, sub))
