@@ -51,7 +51,7 @@ pub const READABLE_FORMATS: &[&[u8]] = &[&[2], FORMAT_VERSION];
 /// The most bytes a `D` or `S` piece holds (about; an entry is never split). sled keeps values
 /// inside its tree nodes (16 entries to a leaf) and rewrites a whole node, beyond 128 KiB as a
 /// file of its own, when it splits: whole records of ~1.5 MB per version made every few commits
-/// rewrite tens of megabytes (commits of 50-180 ms instead of 5).
+/// rewrite tens of megabytes (commits of 15-180 ms instead of 5).
 pub const RECORD_PIECE_BYTES: usize = 64 * 1024;
 
 fn with_prefix(ns: u8, parts: &[&[u8]]) -> Vec<u8> {
