@@ -129,7 +129,8 @@ init_node() {
 # written by testnet/devnet.sh: ports and build profile of this devnet (the environment still wins)
 : "\${STOA_RPC_PORT:=$RPC_PORT}" "\${STOA_P2P_PORT:=$P2P_PORT}" "\${STOA_ABCI_PORT:=$ABCI_PORT}" "\${STOA_GRPC_PORT:=$GRPC_PORT}" "\${STOA_PROFILE:=$STOA_PROFILE}"
 PORTS
-  "$STOAD" init --chain-id "$CHAIN_ID" --fast-blocks --home "$NODE_HOME" >"$LOCALNET/init.log" 2>&1 \
+  # The demo keys live in the test keyring (no passphrase); init records it in client.toml.
+  "$STOAD" init --chain-id "$CHAIN_ID" --fast-blocks --keyring-backend test --home "$NODE_HOME" >"$LOCALNET/init.log" 2>&1 \
     || { cat "$LOCALNET/init.log" >&2; die "stoad init failed"; }
   ensure_genesis
   configure_home

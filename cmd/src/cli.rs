@@ -1,6 +1,6 @@
 //! The `stoad` command line (clap derive): global flags, every subcommand and its flags.
 
-use crate::keyring::Algo;
+use crate::keyring::{Algo, Backend};
 use crate::output::OutputFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -22,7 +22,12 @@ pub struct Cli {
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
-    /// Directory of the file keyring; default HOME/keyring.
+    /// Keyring backend: `file` seals keys with a passphrase, `test` keeps them in the clear
+    /// (devnets, CI). Default: HOME/config/client.toml's keyring-backend, else file.
+    #[arg(long, global = true, env = "STOA_KEYRING_BACKEND", value_enum)]
+    pub keyring_backend: Option<Backend>,
+
+    /// Directory of the keyring; default HOME/keyring-file or HOME/keyring-test.
     #[arg(long, global = true, env = "STOA_KEYRING_DIR", value_name = "DIR")]
     pub keyring_dir: Option<PathBuf>,
 
@@ -33,13 +38,14 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Initialise a home: CometBFT config and genesis (via `cometbft init`), the genesis
-    /// chain id and app_state, and config/app.toml. Safe to run again.
+    /// chain id and app_state, config/app.toml and config/client.toml (the keyring backend
+    /// the home's commands use). Safe to run again.
     Init(InitArgs),
     /// Edit and check the genesis file.
     #[command(subcommand)]
     Genesis(GenesisCmd),
-    /// Manage the file keyring. Keys are stored UNENCRYPTED (mode 0600) in this version:
-    /// use it for devnets and tests, not for keys that hold value.
+    /// Manage the keyring (`--keyring-backend file`: secrets sealed with the keyring's
+    /// passphrase; `test`: in the clear, for devnets and tests).
     #[command(subcommand)]
     Keys(KeysCmd),
     /// Run the ABCI application and the gRPC query server (CometBFT connects to it).

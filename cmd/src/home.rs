@@ -1,7 +1,8 @@
 //! The home directory shared by CometBFT and `stoad` (`--home`, default `~/.stoa`): paths of
 //! its files and the few facts other commands read from it (the genesis chain id).
 
-use anyhow::{anyhow, Context, Result};
+use crate::keyring::Backend;
+use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
 
 /// Resolves `--home` (or `STOA_HOME`, handled by clap) with `~/.stoa` as the default.
@@ -31,10 +32,40 @@ pub fn app_toml_path(home: &Path) -> PathBuf {
     config_dir(home).join("app.toml")
 }
 
-/// `--keyring-dir`, defaulting to `HOME/keyring`.
-pub fn keyring_dir(home: &Path, flag: Option<&Path>) -> PathBuf {
+pub fn client_toml_path(home: &Path) -> PathBuf {
+    config_dir(home).join("client.toml")
+}
+
+/// `--keyring-dir`, defaulting to the backend's directory under the home.
+pub fn keyring_dir(home: &Path, backend: Backend, flag: Option<&Path>) -> PathBuf {
     flag.map(Path::to_path_buf)
-        .unwrap_or_else(|| home.join("keyring"))
+        .unwrap_or_else(|| home.join(backend.dir_name()))
+}
+
+/// The keyring backend: `--keyring-backend` (or `STOA_KEYRING_BACKEND`), else the home's
+/// `config/client.toml` `keyring-backend`, else `file`.
+pub fn keyring_backend(home: &Path, flag: Option<Backend>) -> Result<Backend> {
+    if let Some(b) = flag {
+        return Ok(b);
+    }
+    let path = client_toml_path(home);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Backend::File),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let doc: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    match doc.get("keyring-backend") {
+        None => Ok(Backend::File),
+        Some(toml::Value::String(s)) => {
+            Backend::parse(s).with_context(|| format!("in {}", path.display()))
+        }
+        Some(other) => bail!(
+            "{}: keyring-backend = {other} is not a string",
+            path.display()
+        ),
+    }
 }
 
 /// Reads and parses `HOME/config/genesis.json`.

@@ -1,16 +1,22 @@
-//! The file keyring: one JSON file per key under `HOME/keyring/NAME.json`, holding the name,
-//! algorithm, address, public key, private key and (when derived from one) the mnemonic.
-//! Keys are stored UNENCRYPTED in this version (mode 0600): fine for devnets and CI, not for
-//! keys that hold value.
+//! The keyring: one JSON file per key, `NAME.json`, holding the name, algorithm, address and
+//! public key in the clear and the private key and mnemonic either sealed with the keyring's
+//! passphrase (the `file` backend, in `HOME/keyring-file`) or in the clear (the `test`
+//! backend, in `HOME/keyring-test`, for devnets and CI), as Cosmos SDK's two backends of the
+//! same names. Files are created with mode 0600 either way.
 
 use crate::hd;
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::OnceLock;
 use stoa_framework::Address;
 
 /// The signature algorithms a Stoa account key can use.
@@ -155,14 +161,33 @@ pub fn address_of(algo: Algo, public_key: &[u8]) -> Address {
     Address(out)
 }
 
-/// One key file's content.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct KeyRecord {
+/// What anyone may see of a key: enough to list it, show it and name it as an address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
     pub name: String,
     pub algo: Algo,
     pub address: String,
     /// Base64 of the public key bytes (the `key` field of Cosmos' PubKey JSON).
     pub pubkey: String,
+}
+
+impl KeyInfo {
+    pub fn address(&self) -> Result<Address> {
+        Address::parse(&self.address)
+            .map_err(|e| anyhow!("key {:?} has a bad address: {e}", self.name))
+    }
+}
+
+/// A whole key: its public part and its secrets.
+#[derive(Clone, Debug)]
+pub struct KeyRecord {
+    pub info: KeyInfo,
+    pub secrets: Secrets,
+}
+
+/// What must not leak: the private key and, when derived from one, the mnemonic.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Secrets {
     /// Hex of the 32-byte private key.
     pub private_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -172,12 +197,16 @@ pub struct KeyRecord {
 impl KeyRecord {
     pub fn new(name: &str, key: &PrivKey, mnemonic: Option<String>) -> Self {
         KeyRecord {
-            name: name.to_string(),
-            algo: key.algo(),
-            address: key.address().to_string(),
-            pubkey: base64::engine::general_purpose::STANDARD.encode(key.public_key()),
-            private_key: key.secret_hex(),
-            mnemonic,
+            info: KeyInfo {
+                name: name.to_string(),
+                algo: key.algo(),
+                address: key.address().to_string(),
+                pubkey: base64::engine::general_purpose::STANDARD.encode(key.public_key()),
+            },
+            secrets: Secrets {
+                private_key: key.secret_hex(),
+                mnemonic,
+            },
         }
     }
 
@@ -192,19 +221,193 @@ impl KeyRecord {
     }
 
     pub fn priv_key(&self) -> Result<PrivKey> {
-        PrivKey::from_hex(self.algo, &self.private_key)
-            .with_context(|| format!("key {:?} is corrupt", self.name))
-    }
-
-    pub fn address(&self) -> Result<Address> {
-        Address::parse(&self.address)
-            .map_err(|e| anyhow!("key {:?} has a bad address: {e}", self.name))
+        PrivKey::from_hex(self.info.algo, &self.secrets.private_key)
+            .with_context(|| format!("key {:?} is corrupt", self.info.name))
     }
 }
 
-/// The keyring directory.
+/// How a keyring keeps its keys' secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// Sealed with a key derived from the keyring's passphrase (argon2id, XChaCha20-Poly1305).
+    File,
+    /// In the clear: for devnets and tests, never for keys that hold value.
+    Test,
+}
+
+impl Backend {
+    /// The directory name under the home, as Cosmos SDK names it.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Backend::File => "keyring-file",
+            Backend::Test => "keyring-test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "file" => Ok(Backend::File),
+            "test" => Ok(Backend::Test),
+            other => bail!("unknown keyring backend {other:?} (use file or test)"),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::File => "file",
+            Backend::Test => "test",
+        })
+    }
+}
+
+/// Where the `file` backend's passphrase comes from.
+pub enum Passphrase {
+    /// Asked on the terminal without echo, or read as lines from stdin when it is not one
+    /// (`echo ... | stoad keys add`), as Cosmos SDK reads it.
+    Prompt,
+    /// Given by the program (library users and tests).
+    Given(String),
+}
+
+/// Cosmos SDK's file keyring asks for at least this many characters.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// The `file` backend's `keyhash`: how the keyring key is derived from the passphrase, and a
+/// token sealed with that key, which opens only with the right passphrase.
+#[derive(Serialize, Deserialize)]
+struct KeyHash {
+    kdf: String,
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+    /// Base64 of the argon2id salt.
+    salt: String,
+    check: Sealed,
+}
+
+/// An XChaCha20-Poly1305 ciphertext and its nonce (both base64).
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    nonce: String,
+    ciphertext: String,
+}
+
+/// One key file as stored: the public part, and the secrets in the clear (`private_key`,
+/// `mnemonic`: the `test` backend, and the files of earlier versions) or `sealed`.
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    #[serde(flatten)]
+    info: KeyInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    private_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mnemonic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed: Option<Sealed>,
+}
+
+const KEYHASH_FILE: &str = "keyhash";
+const CHECK_TOKEN: &[u8] = b"stoa keyring";
+/// argon2id with the argon2 crate's defaults (19 MiB, 2 passes, 1 lane): OWASP's minimum,
+/// about 50 ms here, paid once per command that needs a secret.
+const KDF_MEMORY_KIB: u32 = 19 * 1024;
+const KDF_ITERATIONS: u32 = 2;
+const KDF_PARALLELISM: u32 = 1;
+
+/// The sealed secrets are bound to the key they belong to: a file copied under another name
+/// or with another address does not open.
+fn associated_data(info: &KeyInfo) -> Vec<u8> {
+    format!(
+        "stoa-keyring-v1\0{}\0{}\0{}\0{}",
+        info.name, info.algo, info.address, info.pubkey
+    )
+    .into_bytes()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(what: &str, s: &str) -> Result<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| anyhow!("{what} is not base64: {e}"))
+}
+
+fn seal(key: &[u8; 32], plaintext: &[u8], aad: &[u8]) -> Result<Sealed> {
+    let mut nonce = [0u8; 24];
+    OsRng.fill_bytes(&mut nonce);
+    let ciphertext = XChaCha20Poly1305::new(key.into())
+        .encrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .map_err(|_| anyhow!("sealing failed"))?;
+    Ok(Sealed {
+        nonce: b64(&nonce),
+        ciphertext: b64(&ciphertext),
+    })
+}
+
+/// The plaintext, or `None` when the key (the passphrase) or the associated data is wrong.
+fn open(key: &[u8; 32], sealed: &Sealed, aad: &[u8]) -> Result<Option<Vec<u8>>> {
+    let nonce: [u8; 24] = unb64("nonce", &sealed.nonce)?
+        .try_into()
+        .map_err(|n: Vec<u8>| anyhow!("nonce of {} bytes (want 24)", n.len()))?;
+    let ciphertext = unb64("ciphertext", &sealed.ciphertext)?;
+    Ok(XChaCha20Poly1305::new(key.into())
+        .decrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: &ciphertext,
+                aad,
+            },
+        )
+        .ok())
+}
+
+fn derive_key(passphrase: &str, salt: &[u8], hash: &KeyHash) -> Result<[u8; 32]> {
+    if hash.kdf != "argon2id" {
+        bail!("unknown key derivation {:?}", hash.kdf);
+    }
+    let params = argon2::Params::new(hash.memory_kib, hash.iterations, hash.parallelism, Some(32))
+        .map_err(|e| anyhow!("bad argon2 parameters: {e}"))?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut key = [0u8; 32];
+    argon
+        .hash_password_into(passphrase.as_bytes(), salt, &mut key)
+        .map_err(|e| anyhow!("deriving the keyring key: {e}"))?;
+    Ok(key)
+}
+
+/// One line of a secret: from the terminal without echo, else from stdin.
+fn read_secret(prompt: &str) -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(prompt).context("reading the passphrase");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the passphrase from stdin")?;
+    let line = line.trim_end_matches(['\n', '\r']);
+    if line.is_empty() {
+        bail!("the file keyring needs its passphrase: type it, or give it as a line on stdin (or use --keyring-backend test for a devnet)");
+    }
+    Ok(line.to_string())
+}
+
+/// The keyring directory and its backend.
 pub struct Keyring {
     dir: PathBuf,
+    backend: Backend,
+    passphrase: Passphrase,
+    /// The keyring key, derived at most once per process.
+    key: OnceLock<[u8; 32]>,
 }
 
 /// Key names become file names: keep them to a safe alphabet so no name can escape the
@@ -223,12 +426,21 @@ pub fn validate_name(name: &str) -> Result<()> {
 }
 
 impl Keyring {
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Keyring { dir: dir.into() }
+    pub fn new(dir: impl Into<PathBuf>, backend: Backend, passphrase: Passphrase) -> Self {
+        Keyring {
+            dir: dir.into(),
+            backend,
+            passphrase,
+            key: OnceLock::new(),
+        }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     fn path(&self, name: &str) -> Result<PathBuf> {
@@ -240,7 +452,7 @@ impl Keyring {
         Ok(self.path(name)?.exists())
     }
 
-    pub fn get(&self, name: &str) -> Result<KeyRecord> {
+    fn read(&self, name: &str) -> Result<StoredKey> {
         let path = self.path(name)?;
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -256,19 +468,129 @@ impl Keyring {
             .with_context(|| format!("{} is not a valid key file", path.display()))
     }
 
+    /// The public part of a key (no passphrase needed).
+    pub fn get(&self, name: &str) -> Result<KeyInfo> {
+        Ok(self.read(name)?.info)
+    }
+
+    /// The whole key, secrets included: the `file` backend asks for the passphrase.
+    pub fn unlock(&self, name: &str) -> Result<KeyRecord> {
+        let stored = self.read(name)?;
+        let secrets = match (stored.private_key, stored.sealed) {
+            (Some(private_key), None) => Secrets {
+                private_key,
+                mnemonic: stored.mnemonic,
+            },
+            (None, Some(sealed)) => {
+                let key = self.keyring_key(false)?;
+                let plain = open(&key, &sealed, &associated_data(&stored.info))?
+                    .ok_or_else(|| anyhow!("key {name:?} does not open with this keyring's key (its file was altered or comes from another keyring)"))?;
+                serde_json::from_slice(&plain)
+                    .with_context(|| format!("key {name:?} holds no valid secrets"))?
+            }
+            _ => bail!("key file of {name:?} has neither or both of clear and sealed secrets"),
+        };
+        Ok(KeyRecord {
+            info: stored.info,
+            secrets,
+        })
+    }
+
+    /// The keyring key: derived from the passphrase and checked against `keyhash`; when the
+    /// keyring has none yet and `create`, made from a passphrase entered twice.
+    fn keyring_key(&self, create: bool) -> Result<[u8; 32]> {
+        if let Some(k) = self.key.get() {
+            return Ok(*k);
+        }
+        let path = self.dir.join(KEYHASH_FILE);
+        let key = if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let hash: KeyHash = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid keyhash file", path.display()))?;
+            let passphrase = self.passphrase("Enter keyring passphrase: ")?;
+            let key = derive_key(&passphrase, &unb64("salt", &hash.salt)?, &hash)?;
+            if open(&key, &hash.check, KEYHASH_FILE.as_bytes())?.as_deref() != Some(CHECK_TOKEN) {
+                bail!(
+                    "incorrect passphrase for the keyring in {}",
+                    self.dir.display()
+                );
+            }
+            key
+        } else if create {
+            let passphrase = self.passphrase("Enter keyring passphrase: ")?;
+            if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+                bail!(
+                    "the keyring passphrase must have at least {MIN_PASSPHRASE_CHARS} characters"
+                );
+            }
+            if matches!(self.passphrase, Passphrase::Prompt)
+                && read_secret("Re-enter keyring passphrase: ")? != passphrase
+            {
+                bail!("the passphrases do not match");
+            }
+            let mut salt = [0u8; 16];
+            OsRng.fill_bytes(&mut salt);
+            let mut hash = KeyHash {
+                kdf: "argon2id".into(),
+                memory_kib: KDF_MEMORY_KIB,
+                iterations: KDF_ITERATIONS,
+                parallelism: KDF_PARALLELISM,
+                salt: b64(&salt),
+                check: Sealed {
+                    nonce: String::new(),
+                    ciphertext: String::new(),
+                },
+            };
+            let key = derive_key(&passphrase, &salt, &hash)?;
+            hash.check = seal(&key, CHECK_TOKEN, KEYHASH_FILE.as_bytes())?;
+            std::fs::create_dir_all(&self.dir)
+                .with_context(|| format!("creating {}", self.dir.display()))?;
+            write_private(&path, serde_json::to_string_pretty(&hash)?.as_bytes())?;
+            key
+        } else {
+            bail!("the keyring in {} has no keyhash file", self.dir.display());
+        };
+        Ok(*self.key.get_or_init(|| key))
+    }
+
+    fn passphrase(&self, prompt: &str) -> Result<String> {
+        match &self.passphrase {
+            Passphrase::Given(p) => Ok(p.clone()),
+            Passphrase::Prompt => read_secret(prompt),
+        }
+    }
+
     /// Writes a new key; an existing key of the same name is an error (never overwritten).
     pub fn add(&self, record: &KeyRecord) -> Result<()> {
-        let path = self.path(&record.name)?;
+        let path = self.path(&record.info.name)?;
         if path.exists() {
             bail!(
                 "a key named {:?} already exists (delete it first with `stoad keys delete`)",
-                record.name
+                record.info.name
             );
         }
+        let stored = match self.backend {
+            Backend::Test => StoredKey {
+                info: record.info.clone(),
+                private_key: Some(record.secrets.private_key.clone()),
+                mnemonic: record.secrets.mnemonic.clone(),
+                sealed: None,
+            },
+            Backend::File => {
+                let key = self.keyring_key(true)?;
+                let plain = serde_json::to_vec(&record.secrets)?;
+                StoredKey {
+                    info: record.info.clone(),
+                    private_key: None,
+                    mnemonic: None,
+                    sealed: Some(seal(&key, &plain, &associated_data(&record.info))?),
+                }
+            }
+        };
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
-        let text = serde_json::to_string_pretty(record)?;
-        write_private(&path, text.as_bytes())
+        write_private(&path, serde_json::to_string_pretty(&stored)?.as_bytes())
     }
 
     pub fn delete(&self, name: &str) -> Result<()> {
@@ -282,8 +604,9 @@ impl Keyring {
         }
     }
 
-    /// All keys, sorted by name. Files that are not key files are skipped with a warning.
-    pub fn list(&self) -> Result<Vec<KeyRecord>> {
+    /// The public part of all keys, sorted by name. Files that are not key files are skipped
+    /// with a warning.
+    pub fn list(&self) -> Result<Vec<KeyInfo>> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -297,9 +620,9 @@ impl Keyring {
             }
             let parsed = std::fs::read_to_string(&path)
                 .map_err(anyhow::Error::from)
-                .and_then(|t| serde_json::from_str::<KeyRecord>(&t).map_err(anyhow::Error::from));
+                .and_then(|t| serde_json::from_str::<StoredKey>(&t).map_err(anyhow::Error::from));
             match parsed {
-                Ok(r) => out.push(r),
+                Ok(r) => out.push(r.info),
                 Err(e) => eprintln!("warning: skipping {}: {e}", path.display()),
             }
         }
@@ -307,7 +630,6 @@ impl Keyring {
         Ok(out)
     }
 }
-
 /// Writes a file readable by its owner only, since it holds a private key.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;

@@ -115,7 +115,7 @@ fn add_list_show_export_delete_round_trip() {
 fn key_files_are_private_and_names_are_checked() {
     let home = tempfile::tempdir().unwrap();
     stoad_json(home.path(), &["keys", "add", "carol"]);
-    let path = home.path().join("keyring/carol.json");
+    let path = home.path().join("keyring-test/carol.json");
     assert!(path.is_file());
     #[cfg(unix)]
     {
@@ -146,7 +146,7 @@ fn keyring_dir_flag_is_honoured() {
     let kr_s = kr.path().to_str().unwrap();
     stoad_json(home.path(), &["--keyring-dir", kr_s, "keys", "add", "dave"]);
     assert!(kr.path().join("dave.json").is_file());
-    assert!(!home.path().join("keyring/dave.json").exists());
+    assert!(!home.path().join("keyring-test/dave.json").exists());
 }
 
 #[test]
@@ -156,4 +156,136 @@ fn json_errors_are_json() {
     assert!(!r.ok);
     let v = r.json();
     assert!(v["error"].as_str().unwrap().contains("nobody"));
+}
+
+/// `stoad --keyring-backend file ARGS... --output json` with `input` on stdin.
+fn file_keyring(home: &std::path::Path, args: &[&str], input: &str) -> Run {
+    let mut c = command(home);
+    c.env("STOA_KEYRING_BACKEND", "file")
+        .args(args)
+        .args(["--output", "json"]);
+    run_with_stdin(&mut c, input)
+}
+
+#[test]
+fn the_file_keyring_seals_secrets_with_its_passphrase() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    const PASS: &str = "correct horse battery";
+
+    // A new keyring takes its passphrase twice; too short or mismatched ones are refused.
+    file_keyring(h, &["keys", "add", "a"], "short\nshort\n").assert_err("at least 8");
+    file_keyring(h, &["keys", "add", "a"], "password1\npassword2\n").assert_err("do not match");
+    file_keyring(h, &["keys", "add", "a"], "").assert_err("needs its passphrase");
+    assert!(!h.join("keyring-file/a.json").exists());
+
+    let r = file_keyring(
+        h,
+        &["keys", "add", "alice", "--recover"],
+        &format!("{ABANDON}\n{PASS}\n{PASS}\n"),
+    );
+    r.assert_ok();
+    assert_eq!(r.json()["address"], abandon_stoa_address());
+
+    // Neither the mnemonic nor the private key is in the file; both files are private.
+    let file = h.join("keyring-file/alice.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let clear = stoad_json(h, &["keys", "import", "clear", "--mnemonic", ABANDON]);
+    let clear_export = stoad_json(h, &["keys", "export", "clear"]);
+    let private_key = clear_export["private_key"].as_str().unwrap();
+    assert!(
+        !text.contains("abandon") && !text.contains(private_key),
+        "{text}"
+    );
+    assert!(text.contains("\"sealed\""), "{text}");
+    #[cfg(unix)]
+    for f in [&file, &h.join("keyring-file/keyhash")] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+    assert_eq!(clear["address"], abandon_stoa_address());
+
+    // Public parts need no passphrase.
+    let list = file_keyring(h, &["keys", "list"], "");
+    list.assert_ok();
+    assert_eq!(list.json()[0]["address"], abandon_stoa_address());
+    file_keyring(h, &["keys", "show", "alice"], "").assert_ok();
+
+    // Secrets need the right one.
+    file_keyring(h, &["keys", "export", "alice"], "wrong passphrase\n")
+        .assert_err("incorrect passphrase");
+    let ex = file_keyring(h, &["keys", "export", "alice"], &format!("{PASS}\n"));
+    ex.assert_ok();
+    assert_eq!(ex.json()["private_key"], private_key);
+    assert_eq!(ex.json()["mnemonic"], ABANDON);
+
+    // A second key is sealed with the same keyring passphrase, asked once.
+    file_keyring(h, &["keys", "add", "bob"], "wrong passphrase\n")
+        .assert_err("incorrect passphrase");
+    file_keyring(
+        h,
+        &["keys", "add", "bob", "--algo", "ed25519"],
+        &format!("{PASS}\n"),
+    )
+    .assert_ok();
+    file_keyring(h, &["keys", "export", "bob"], &format!("{PASS}\n")).assert_ok();
+
+    // Sealed secrets are bound to their key: a file renamed to another key does not open.
+    std::fs::copy(&file, h.join("keyring-file/mallory.json")).unwrap();
+    let moved = std::fs::read_to_string(h.join("keyring-file/mallory.json"))
+        .unwrap()
+        .replace("\"alice\"", "\"mallory\"");
+    std::fs::write(h.join("keyring-file/mallory.json"), moved).unwrap();
+    file_keyring(h, &["keys", "export", "mallory"], &format!("{PASS}\n"))
+        .assert_err("does not open");
+
+    // Signing unlocks the key: a wrong passphrase stops the tx before any connection; the
+    // right one gets as far as the (absent) node.
+    let to = abandon_stoa_address();
+    let send = [
+        "tx",
+        "bank",
+        "send",
+        "alice",
+        &to,
+        "1ustor",
+        "--chain-id",
+        "c",
+        "--fees",
+        "1ustor",
+        "--sequence",
+        "0",
+        "--node",
+        "http://127.0.0.1:9",
+        "--grpc",
+        "http://127.0.0.1:9",
+    ];
+    file_keyring(h, &send, "wrong passphrase\n").assert_err("incorrect passphrase");
+    let r = file_keyring(h, &send, &format!("{PASS}\n"));
+    assert!(!r.ok);
+    assert!(
+        !r.stderr.contains("passphrase") && !r.stdout.contains("passphrase"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn init_records_the_keyring_backend_in_client_toml() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::create_dir_all(h.join("config")).unwrap();
+    // No client.toml: file. With one, its keyring-backend, unless the flag or variable says otherwise.
+    let mut c = command(h);
+    c.env_remove("STOA_KEYRING_BACKEND");
+    run_with_stdin(c.args(["keys", "add", "k"]), "").assert_err("needs its passphrase");
+    std::fs::write(h.join("config/client.toml"), "keyring-backend = \"test\"\n").unwrap();
+    let mut c = command(h);
+    c.env_remove("STOA_KEYRING_BACKEND");
+    run_with_stdin(c.args(["keys", "add", "k"]), "").assert_ok();
+    assert!(h.join("keyring-test/k.json").is_file());
+    std::fs::write(h.join("config/client.toml"), "keyring-backend = \"os\"\n").unwrap();
+    let mut c = command(h);
+    c.env_remove("STOA_KEYRING_BACKEND");
+    run_with_stdin(c.args(["keys", "list"]), "").assert_err("unknown keyring backend");
 }

@@ -5,6 +5,7 @@
 
 use super::Ctx;
 use crate::cli::InitArgs;
+use crate::keyring::Backend;
 use crate::output::{kv_table, print_json};
 use crate::toml_edit::{quote, set_key};
 use crate::{app_glue, home};
@@ -16,7 +17,8 @@ use std::process::Command;
 /// CometBFT rejects chain ids longer than this.
 const MAX_CHAIN_ID_LEN: usize = 50;
 
-pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
+/// `keyring_backend`: the `--keyring-backend` flag, which init records in client.toml.
+pub fn run(ctx: &Ctx, args: InitArgs, keyring_backend: Option<Backend>) -> Result<()> {
     let home = &ctx.home;
     std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
     let genesis_path = home::genesis_path(home);
@@ -94,6 +96,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
         )?;
     }
     let abci_addr = app_glue::abci_addr(home)?;
+    let keyring_backend = write_client_toml(home, keyring_backend)?;
 
     let config_toml = home::cometbft_config_path(home);
     if config_toml.exists() {
@@ -119,6 +122,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
             "created": created,
             "app_state": app_state,
             "proxy_app": format!("tcp://{abci_addr}"),
+            "keyring_backend": keyring_backend.to_string(),
         }));
     }
     crate::outln!(
@@ -131,6 +135,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
             ("genesis", genesis_path.display().to_string()),
             ("app_state", app_state.to_string()),
             ("proxy_app", format!("tcp://{abci_addr}")),
+            ("keyring backend", keyring_backend.to_string()),
         ])
     );
     Ok(())
@@ -187,6 +192,31 @@ fn patch_cometbft_config(path: &Path, args: &InitArgs, abci_addr: &str) -> Resul
         text = set_key(&text, Some("p2p"), "laddr", &quote(a))?;
     }
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes `config/client.toml` (the client defaults of the home's commands, as Cosmos SDK's
+/// file of that name) when it is missing, and its `keyring-backend` when the flag is given.
+/// Returns the home's keyring backend.
+fn write_client_toml(home: &Path, flag: Option<Backend>) -> Result<Backend> {
+    let path = home::client_toml_path(home);
+    if !path.exists() {
+        let backend = flag.unwrap_or(Backend::File);
+        let text = format!(
+            "# Defaults of stoad's client commands on this home (flags and STOA_* variables win).\n\
+             # keyring-backend: file (keys sealed with a passphrase) or test (in the clear).\n\
+             keyring-backend = {}\n",
+            quote(&backend.to_string())
+        );
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        return Ok(backend);
+    }
+    if let Some(backend) = flag {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let text = set_key(&text, None, "keyring-backend", &quote(&backend.to_string()))?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    home::keyring_backend(home, None)
 }
 
 fn read_moniker(config_toml: &Path) -> Option<String> {

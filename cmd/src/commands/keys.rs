@@ -3,11 +3,10 @@
 use super::Ctx;
 use crate::cli::KeysCmd;
 use crate::hd;
-use crate::keyring::{KeyRecord, PrivKey};
+use crate::keyring::{Backend, KeyInfo, KeyRecord, PrivKey};
 use crate::output::{kv_table, print_json, table};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
-use std::io::Read;
 
 pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
     match cmd {
@@ -88,23 +87,23 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             };
             ctx.keyring.add(&record)?;
             if ctx.json() {
-                print_json(&public_json(&record))
+                print_json(&public_json(&record.info))
             } else {
                 crate::outln!("imported key {name:?}");
-                crate::outln!("{}", public_table(&record));
+                crate::outln!("{}", public_table(&record.info));
                 Ok(())
             }
         }
         KeysCmd::Export { name } => {
-            let k = ctx.keyring.get(&name)?;
+            let KeyRecord { info: k, secrets } = ctx.keyring.unlock(&name)?;
             if ctx.json() {
                 return print_json(&json!({
                     "name": k.name,
                     "algo": k.algo,
                     "address": k.address,
                     "pubkey": k.pubkey,
-                    "private_key": k.private_key,
-                    "mnemonic": k.mnemonic,
+                    "private_key": secrets.private_key,
+                    "mnemonic": secrets.mnemonic,
                 }));
             }
             eprintln!(
@@ -115,9 +114,9 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
                 ("name", k.name.clone()),
                 ("algo", k.algo.to_string()),
                 ("address", k.address.clone()),
-                ("private key", k.private_key.clone()),
+                ("private key", secrets.private_key.clone()),
             ];
-            if let Some(m) = &k.mnemonic {
+            if let Some(m) = &secrets.mnemonic {
                 rows.push(("mnemonic", m.clone()));
             }
             crate::outln!("{}", kv_table(&rows));
@@ -138,11 +137,11 @@ fn ensure_new_name(ctx: &Ctx, name: &str) -> Result<()> {
 }
 
 /// The public part of a key, as `keys show/list --output json` print it.
-fn public_json(k: &KeyRecord) -> serde_json::Value {
+fn public_json(k: &KeyInfo) -> serde_json::Value {
     json!({ "name": k.name, "address": k.address, "pubkey": k.pubkey, "algo": k.algo })
 }
 
-fn public_table(k: &KeyRecord) -> comfy_table::Table {
+fn public_table(k: &KeyInfo) -> comfy_table::Table {
     kv_table(&[
         ("name", k.name.clone()),
         ("algo", k.algo.to_string()),
@@ -151,19 +150,20 @@ fn public_table(k: &KeyRecord) -> comfy_table::Table {
     ])
 }
 
-fn print_new_key(ctx: &Ctx, k: &KeyRecord, generated: bool) -> Result<()> {
+fn print_new_key(ctx: &Ctx, record: &KeyRecord, generated: bool) -> Result<()> {
+    let k = &record.info;
     if ctx.json() {
         return print_json(&json!({
             "name": k.name,
             "address": k.address,
             "pubkey": k.pubkey,
             "algo": k.algo,
-            "mnemonic": k.mnemonic,
+            "mnemonic": record.secrets.mnemonic,
         }));
     }
     crate::outln!("{}", public_table(k));
     if generated {
-        if let Some(m) = &k.mnemonic {
+        if let Some(m) = &record.secrets.mnemonic {
             crate::outln!();
             crate::outln!(
                 "Write this mnemonic down and keep it safe; it is the only way to recover the key:"
@@ -173,14 +173,24 @@ fn print_new_key(ctx: &Ctx, k: &KeyRecord, generated: bool) -> Result<()> {
         }
     }
     crate::outln!();
-    crate::outln!("(stored unencrypted in {})", ctx.keyring.dir().display());
+    match ctx.keyring.backend() {
+        Backend::File => crate::outln!(
+            "(sealed with the keyring passphrase in {})",
+            ctx.keyring.dir().display()
+        ),
+        Backend::Test => crate::outln!(
+            "(stored unencrypted in {}: the test keyring)",
+            ctx.keyring.dir().display()
+        ),
+    }
     Ok(())
 }
 
+/// The first line of stdin (a passphrase may follow on the next lines).
 fn read_mnemonic_from_stdin() -> Result<String> {
     let mut s = String::new();
     std::io::stdin()
-        .read_to_string(&mut s)
+        .read_line(&mut s)
         .context("reading the mnemonic from stdin")?;
     let s = s.trim();
     if s.is_empty() {

@@ -10,7 +10,7 @@ pub mod tx;
 
 use crate::cli::{Cli, Command};
 use crate::home;
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, Passphrase};
 use crate::output::OutputFormat;
 use anyhow::{anyhow, Result};
 use std::path::PathBuf;
@@ -49,14 +49,19 @@ impl Ctx {
 /// Runs a command; returns the process exit code (non-zero when a tx failed on chain).
 pub fn run(cli: Cli) -> Result<i32> {
     let home = home::resolve_home(cli.home.as_deref())?;
-    let keyring = Keyring::new(home::keyring_dir(&home, cli.keyring_dir.as_deref()));
+    let backend = home::keyring_backend(&home, cli.keyring_backend)?;
+    let keyring = Keyring::new(
+        home::keyring_dir(&home, backend, cli.keyring_dir.as_deref()),
+        backend,
+        Passphrase::Prompt,
+    );
     let ctx = Ctx {
         home,
         output: cli.output,
         keyring,
     };
     match cli.command {
-        Command::Init(args) => init::run(&ctx, args).map(|_| 0),
+        Command::Init(args) => init::run(&ctx, args, cli.keyring_backend).map(|_| 0),
         Command::Genesis(cmd) => genesis::run(&ctx, cmd).map(|_| 0),
         Command::Keys(cmd) => keys::run(&ctx, cmd).map(|_| 0),
         Command::Start(args) => start::run(&ctx, args).map(|_| 0),

@@ -29,14 +29,15 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
             amount,
             tx,
         }) => {
-            let record = ctx.keyring.get(&from)?;
-            let key = record.priv_key()?;
+            let sender = ctx.keyring.get(&from)?;
             let to_addr = ctx.resolve_address(&to)?;
             let coins = Coins::parse(&amount)
                 .map_err(|e| anyhow!("invalid amount {amount:?}: {}", e.log))?;
             if coins.is_empty() {
                 bail!("nothing to send: give an amount such as 100ustor");
             }
+            // After the arguments are checked: a typo must not cost a passphrase prompt.
+            let key = ctx.keyring.unlock(&sender.name)?.priv_key()?;
             let msg = MsgSend {
                 from_address: key.address().to_string(),
                 to_address: to_addr.to_string(),

@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 pub const ABANDON: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
+#[derive(Debug)]
 pub struct Run {
     pub ok: bool,
     pub code: Option<i32>,
@@ -66,10 +67,12 @@ fn finish(out: Output) -> Run {
 pub fn command(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_stoad"));
     c.arg("--home").arg(home);
-    // Keep the caller's environment from leaking defaults into the tests.
+    // Keep the caller's environment from leaking defaults into the tests; keys go to the
+    // test keyring unless a test sets STOA_KEYRING_BACKEND=file itself.
     c.env_remove("STOA_HOME")
         .env_remove("STOA_CHAIN_ID")
-        .env_remove("STOA_KEYRING_DIR");
+        .env_remove("STOA_KEYRING_DIR")
+        .env("STOA_KEYRING_BACKEND", "test");
     c.stdin(Stdio::null());
     c
 }
@@ -81,9 +84,13 @@ pub fn stoad(home: &Path, args: &[&str]) -> Run {
 
 /// Runs `stoad --home HOME ARGS...` with `input` on stdin.
 pub fn stoad_stdin(home: &Path, args: &[&str], input: &str) -> Run {
+    run_with_stdin(command(home).args(args), input)
+}
+
+/// Runs `command` with `input` on stdin.
+pub fn run_with_stdin(command: &mut Command, input: &str) -> Run {
     use std::io::Write;
-    let mut child = command(home)
-        .args(args)
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -345,6 +345,8 @@ impl Net {
             "init", "--chain-id", CHAIN_ID, "--fast-blocks", "--moniker", "e2e", "--home", &home,
             "--rpc-laddr", &rpc_laddr, "--p2p-laddr", &p2p_laddr,
             "--abci-addr", &abci_addr, "--grpc-addr", &grpc_addr,
+            // Recorded in the home's client.toml: later commands use it without the flag.
+            "--keyring-backend", "test",
         ];
         net.cli(&init).expect_ok();
         net.ensure_cometbft_files();
@@ -480,6 +482,7 @@ impl Net {
             .args(args)
             .env("PATH", path)
             .env("STOA_COMETBFT", &self.cometbft)
+            .env_remove("STOA_KEYRING_BACKEND")
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("run stoad: {e}"));
