@@ -244,12 +244,10 @@ impl Backend {
         }
     }
 
+    /// A backend by the name the flag takes (`file`, `test`).
     pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "file" => Ok(Backend::File),
-            "test" => Ok(Backend::Test),
-            other => bail!("unknown keyring backend {other:?} (use file or test)"),
-        }
+        <Backend as clap::ValueEnum>::from_str(s, false)
+            .map_err(|_| anyhow!("unknown keyring backend {s:?} (use file or test)"))
     }
 }
 

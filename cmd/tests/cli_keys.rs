@@ -243,31 +243,13 @@ fn the_file_keyring_seals_secrets_with_its_passphrase() {
     // Signing unlocks the key: a wrong passphrase stops the tx before any connection; the
     // right one gets as far as the (absent) node.
     let to = abandon_stoa_address();
+    #[rustfmt::skip]
     let send = [
-        "tx",
-        "bank",
-        "send",
-        "alice",
-        &to,
-        "1ustor",
-        "--chain-id",
-        "c",
-        "--fees",
-        "1ustor",
-        "--sequence",
-        "0",
-        "--node",
-        "http://127.0.0.1:9",
-        "--grpc",
-        "http://127.0.0.1:9",
+        "tx", "bank", "send", "alice", &to, "1ustor", "--chain-id", "c", "--fees", "1ustor",
+        "--sequence", "0", "--node", "http://127.0.0.1:9", "--grpc", "http://127.0.0.1:9",
     ];
     file_keyring(h, &send, "wrong passphrase\n").assert_err("incorrect passphrase");
-    let r = file_keyring(h, &send, &format!("{PASS}\n"));
-    assert!(!r.ok);
-    assert!(
-        !r.stderr.contains("passphrase") && !r.stdout.contains("passphrase"),
-        "{r:?}"
-    );
+    file_keyring(h, &send, &format!("{PASS}\n")).assert_err("cannot reach gRPC");
 }
 
 #[test]
