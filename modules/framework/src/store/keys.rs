@@ -26,9 +26,10 @@ pub const DELETED: u8 = b'Z';
 pub const NODE: u8 = b'N';
 /// Chunk index of a version: `I | version -> first path and entry count of each chunk`.
 pub const CHUNK_INDEX: u8 = b'I';
-/// A version's effective writes: `D | version | piece (4 bytes BE) -> writes`, kept until a
-/// checkpoint folds them into `L`; replayed into the in-memory overlay when the store is
-/// reopened. Each piece is a record of its own (see [`RECORD_PIECE_BYTES`]).
+/// A version's effective writes: `D | version | piece (4 bytes BE) -> writes`, replayed into
+/// the in-memory overlay when the store is reopened, until a checkpoint folds them into `L`;
+/// from then on garbage, deleted a few versions per later `prepare`. Each piece is a record of
+/// its own (see [`RECORD_PIECE_BYTES`]).
 pub const WRITES: u8 = b'D';
 /// Stale index: `S | stale since version | piece (4 bytes BE) -> node keys no longer in the
 /// tree from that version on, and key hashes deleted at that version`, in pieces as `D`.

@@ -391,6 +391,16 @@ fn backend_keys(store: &Store, ns: u8) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The versions that have `D` records on disk, in order.
+fn written_versions(store: &Store) -> Vec<u64> {
+    let mut versions: Vec<u64> = backend_keys(store, keys::WRITES)
+        .iter()
+        .map(|k| keys::parse_version_key(k).unwrap())
+        .collect();
+    versions.dedup();
+    versions
+}
+
 fn sled_store(path: &Path, retention: u64, checkpoint_versions: u64) -> Store {
     reopen_with(|| {
         let backend = SledBackend::open(path).ok()?;
@@ -432,18 +442,20 @@ fn large_records_are_written_in_pieces_replayed_checkpointed_and_pruned() {
         assert_eq!(store.get(key).unwrap().as_ref(), Some(value));
     }
     assert_eq!(store.get(b"wide/00010").unwrap(), None);
-    // The third version is a checkpoint: every piece of versions 1 and 2 goes.
-    let batch = wide_batch(3, 100);
-    store.prepare(3, &batch).unwrap();
-    store.commit().unwrap();
-    apply_to_model(&mut model, &batch);
-    assert!(backend_keys(&store, keys::WRITES).is_empty());
-    // Retention 3: at version 5 versions 1 and 2 are pruned, with every stale piece of version 2.
-    for version in 4..=5 {
+    // The third version is a checkpoint: the next prepare deletes every piece of versions 1
+    // and 2. Retention 3: at version 5 versions 1 and 2 are pruned, with every stale piece of
+    // version 2.
+    for version in 3..=5 {
         let batch = wide_batch(version, 50);
         store.prepare(version, &batch).unwrap();
         store.commit().unwrap();
         apply_to_model(&mut model, &batch);
+        let versions = written_versions(&store);
+        match version {
+            3 => assert_eq!(versions, [1, 2]),
+            4 => assert_eq!(versions, [4]),
+            _ => assert_eq!(versions, [4, 5]),
+        }
     }
     for key in backend_keys(&store, keys::STALE) {
         assert!(keys::parse_version_key(&key).unwrap() > 3);
@@ -455,6 +467,47 @@ fn large_records_are_written_in_pieces_replayed_checkpointed_and_pruned() {
         store.get_at(b"wide/00001", 2).is_err(),
         "version 2 is pruned"
     );
+}
+
+#[test]
+fn folded_writes_records_are_deleted_a_few_per_prepare_also_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut model = Model::new();
+    let run = |store: &Store, model: &mut Model, version: u64| {
+        let batch = wide_batch(version, 200);
+        store.prepare(version, &batch).unwrap();
+        store.commit().unwrap();
+        apply_to_model(model, &batch);
+    };
+    {
+        // Version 20 is a checkpoint: versions 1 to 19 are folded, their records still there.
+        let store = sled_store(dir.path(), 0, 20);
+        for version in 1..=20 {
+            run(&store, &mut model, version);
+        }
+        assert_eq!(written_versions(&store), (1..=19).collect::<Vec<_>>());
+        run(&store, &mut model, 21);
+        assert_eq!(
+            written_versions(&store),
+            (9..=19).chain([21]).collect::<Vec<_>>()
+        );
+    }
+    // Reopened: the records of versions 9 to 19 are found folded (not replayed) and deleted
+    // by the next two prepares; version 21's is replayed.
+    let store = sled_store(dir.path(), 0, 20);
+    for (key, value) in &model {
+        assert_eq!(store.get(key).unwrap().as_ref(), Some(value));
+    }
+    run(&store, &mut model, 22);
+    assert_eq!(
+        written_versions(&store),
+        (17..=19).chain([21, 22]).collect::<Vec<_>>()
+    );
+    run(&store, &mut model, 23);
+    assert_eq!(written_versions(&store), [21, 22, 23]);
+    for (key, value) in &model {
+        assert_eq!(store.get(key).unwrap().as_ref(), Some(value));
+    }
 }
 
 #[test]
@@ -491,14 +544,14 @@ fn format_2_store_with_whole_records_opens_and_checkpoints() {
     for (key, value) in &model {
         assert_eq!(store.get(key).unwrap().as_ref(), Some(value));
     }
-    for version in 3..=4 {
+    for version in 3..=5 {
         let batch = wide_batch(version, 10);
         store.prepare(version, &batch).unwrap();
         store.commit().unwrap();
         apply_to_model(&mut model, &batch);
     }
-    // Version 4 was the checkpoint: the whole records went with it.
-    assert!(backend_keys(&store, keys::WRITES).is_empty());
+    // Version 4 was the checkpoint: the whole records went with the prepare after it.
+    assert_eq!(written_versions(&store), [5]);
     assert_eq!(
         store.backend().get(keys::FORMAT).unwrap().as_deref(),
         Some(keys::FORMAT_VERSION)
