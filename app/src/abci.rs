@@ -151,8 +151,7 @@ impl Application for StoaApp {
             .consensus_params()
             .map(|p| p.block_gas_limit)
             .unwrap_or(0);
-        let raw: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
-        let gas = self.gas_limits(&raw);
+        let gas = self.gas_limits(&request.txs);
         let mut txs = Vec::new();
         let (mut bytes, mut total_gas) = (0u64, 0u64);
         for (tx, gas) in request.txs.into_iter().zip(gas) {
@@ -179,9 +178,8 @@ impl Application for StoaApp {
         let Ok(params) = self.consensus_params() else {
             return reject;
         };
-        let raw: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
         let mut total_gas = 0u64;
-        for gas in self.gas_limits(&raw) {
+        for gas in self.gas_limits(&request.txs) {
             let Some(gas) = gas else {
                 tracing::warn!(
                     height = request.height,

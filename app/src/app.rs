@@ -316,10 +316,12 @@ impl StoaApp {
     }
 
     /// Gas limits of the txs, for proposal checks; `None` for an undecodable tx.
-    pub fn gas_limits(&self, txs: &[Vec<u8>]) -> Vec<Option<u64>> {
-        txs.iter()
+    pub fn gas_limits<T: AsRef<[u8]> + Sync>(&self, txs: &[T]) -> Vec<Option<u64>> {
+        use rayon::prelude::*;
+        // Decoding builds each tx's sign bytes and hash: on the pool, as FinalizeBlock does.
+        txs.par_iter()
             .map(|raw| {
-                decode_tx(raw, &self.shared.router)
+                decode_tx(raw.as_ref(), &self.shared.router)
                     .ok()
                     .map(|t| t.gas_limit)
             })
