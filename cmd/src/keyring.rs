@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::OnceLock;
 use stoa_framework::Address;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The signature algorithms a Stoa account key can use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -64,6 +65,12 @@ pub struct PrivKey {
     secret: [u8; 32],
 }
 
+impl Drop for PrivKey {
+    fn drop(&mut self) {
+        self.secret.zeroize();
+    }
+}
+
 impl PrivKey {
     pub fn from_bytes(algo: Algo, secret: [u8; 32]) -> Result<Self> {
         // Validate up front, so a bad key fails at import time rather than at signing time.
@@ -75,12 +82,17 @@ impl PrivKey {
     }
 
     pub fn from_hex(algo: Algo, hex_str: &str) -> Result<Self> {
-        let bytes = hex::decode(hex_str.trim().trim_start_matches("0x"))
-            .map_err(|e| anyhow!("private key is not hex: {e}"))?;
-        let secret: [u8; 32] = bytes
+        let bytes = Zeroizing::new(
+            hex::decode(hex_str.trim().trim_start_matches("0x"))
+                .map_err(|e| anyhow!("private key is not hex: {e}"))?,
+        );
+        let mut secret: [u8; 32] = bytes
+            .as_slice()
             .try_into()
-            .map_err(|b: Vec<u8>| anyhow!("private key must be 32 bytes, got {}", b.len()))?;
-        Self::from_bytes(algo, secret)
+            .map_err(|_| anyhow!("private key must be 32 bytes, got {}", bytes.len()))?;
+        let key = Self::from_bytes(algo, secret);
+        secret.zeroize();
+        key
     }
 
     /// Derives the key of `algo` from a mnemonic along the standard Stoa path.
@@ -192,6 +204,13 @@ pub struct Secrets {
     pub private_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mnemonic: Option<String>,
+}
+
+impl Drop for Secrets {
+    fn drop(&mut self) {
+        self.private_key.zeroize();
+        self.mnemonic.zeroize();
+    }
 }
 
 impl KeyRecord {
@@ -384,19 +403,21 @@ fn derive_key(passphrase: &str, salt: &[u8], hash: &KeyHash) -> Result<[u8; 32]>
 }
 
 /// One line of a secret: from the terminal without echo, else from stdin.
-fn read_secret(prompt: &str) -> Result<String> {
+fn read_secret(prompt: &str) -> Result<Zeroizing<String>> {
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password(prompt).context("reading the passphrase");
+        return rpassword::prompt_password(prompt)
+            .map(Zeroizing::new)
+            .context("reading the passphrase");
     }
-    let mut line = String::new();
+    let mut line = Zeroizing::new(String::new());
     std::io::stdin()
         .read_line(&mut line)
         .context("reading the passphrase from stdin")?;
-    let line = line.trim_end_matches(['\n', '\r']);
-    if line.is_empty() {
+    let secret = line.trim_end_matches(['\n', '\r']);
+    if secret.is_empty() {
         bail!("the file keyring needs its passphrase: type it, or give it as a line on stdin (or use --keyring-backend test for a devnet)");
     }
-    Ok(line.to_string())
+    Ok(Zeroizing::new(secret.to_string()))
 }
 
 /// The keyring directory and its backend.
@@ -482,6 +503,7 @@ impl Keyring {
             (None, Some(sealed)) => {
                 let key = self.keyring_key(false)?;
                 let plain = open(&key, &sealed, &associated_data(&stored.info))?
+                    .map(Zeroizing::new)
                     .ok_or_else(|| anyhow!("key {name:?} does not open with this keyring's key (its file was altered or comes from another keyring)"))?;
                 serde_json::from_slice(&plain)
                     .with_context(|| format!("key {name:?} holds no valid secrets"))?
@@ -552,9 +574,9 @@ impl Keyring {
         Ok(*self.key.get_or_init(|| key))
     }
 
-    fn passphrase(&self, prompt: &str) -> Result<String> {
+    fn passphrase(&self, prompt: &str) -> Result<Zeroizing<String>> {
         match &self.passphrase {
-            Passphrase::Given(p) => Ok(p.clone()),
+            Passphrase::Given(p) => Ok(Zeroizing::new(p.clone())),
             Passphrase::Prompt => read_secret(prompt),
         }
     }
@@ -577,7 +599,7 @@ impl Keyring {
             },
             Backend::File => {
                 let key = self.keyring_key(true)?;
-                let plain = serde_json::to_vec(&record.secrets)?;
+                let plain = Zeroizing::new(serde_json::to_vec(&record.secrets)?);
                 StoredKey {
                     info: record.info.clone(),
                     private_key: None,
