@@ -295,13 +295,20 @@ pub const MIN_PASSPHRASE_CHARS: usize = 8;
 /// token sealed with that key, which opens only with the right passphrase.
 #[derive(Serialize, Deserialize)]
 struct KeyHash {
+    #[serde(flatten)]
+    kdf: Kdf,
+    check: Sealed,
+}
+
+/// How the keyring key is derived from the passphrase.
+#[derive(Serialize, Deserialize)]
+struct Kdf {
     kdf: String,
     memory_kib: u32,
     iterations: u32,
     parallelism: u32,
     /// Base64 of the argon2id salt.
     salt: String,
-    check: Sealed,
 }
 
 /// An XChaCha20-Poly1305 ciphertext and its nonce (both base64).
@@ -388,18 +395,35 @@ fn open(key: &[u8; 32], sealed: &Sealed, aad: &[u8]) -> Result<Option<Vec<u8>>> 
         .ok())
 }
 
-fn derive_key(passphrase: &str, salt: &[u8], hash: &KeyHash) -> Result<[u8; 32]> {
-    if hash.kdf != "argon2id" {
-        bail!("unknown key derivation {:?}", hash.kdf);
+impl Kdf {
+    /// This version's parameters with a fresh random salt.
+    fn new_random() -> Self {
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        Kdf {
+            kdf: "argon2id".into(),
+            memory_kib: KDF_MEMORY_KIB,
+            iterations: KDF_ITERATIONS,
+            parallelism: KDF_PARALLELISM,
+            salt: b64(&salt),
+        }
     }
-    let params = argon2::Params::new(hash.memory_kib, hash.iterations, hash.parallelism, Some(32))
-        .map_err(|e| anyhow!("bad argon2 parameters: {e}"))?;
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut key = [0u8; 32];
-    argon
-        .hash_password_into(passphrase.as_bytes(), salt, &mut key)
-        .map_err(|e| anyhow!("deriving the keyring key: {e}"))?;
-    Ok(key)
+
+    fn derive(&self, passphrase: &str) -> Result<[u8; 32]> {
+        if self.kdf != "argon2id" {
+            bail!("unknown key derivation {:?}", self.kdf);
+        }
+        let params =
+            argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
+                .map_err(|e| anyhow!("bad argon2 parameters: {e}"))?;
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut key = [0u8; 32];
+        argon
+            .hash_password_into(passphrase.as_bytes(), &unb64("salt", &self.salt)?, &mut key)
+            .map_err(|e| anyhow!("deriving the keyring key: {e}"))?;
+        Ok(key)
+    }
 }
 
 /// One line of a secret: from the terminal without echo, else from stdin.
@@ -529,7 +553,7 @@ impl Keyring {
             let hash: KeyHash = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a valid keyhash file", path.display()))?;
             let passphrase = self.passphrase("Enter keyring passphrase: ")?;
-            let key = derive_key(&passphrase, &unb64("salt", &hash.salt)?, &hash)?;
+            let key = hash.kdf.derive(&passphrase)?;
             if open(&key, &hash.check, KEYHASH_FILE.as_bytes())?.as_deref() != Some(CHECK_TOKEN) {
                 bail!(
                     "incorrect passphrase for the keyring in {}",
@@ -549,21 +573,12 @@ impl Keyring {
             {
                 bail!("the passphrases do not match");
             }
-            let mut salt = [0u8; 16];
-            OsRng.fill_bytes(&mut salt);
-            let mut hash = KeyHash {
-                kdf: "argon2id".into(),
-                memory_kib: KDF_MEMORY_KIB,
-                iterations: KDF_ITERATIONS,
-                parallelism: KDF_PARALLELISM,
-                salt: b64(&salt),
-                check: Sealed {
-                    nonce: String::new(),
-                    ciphertext: String::new(),
-                },
+            let kdf = Kdf::new_random();
+            let key = kdf.derive(&passphrase)?;
+            let hash = KeyHash {
+                kdf,
+                check: seal(&key, CHECK_TOKEN, KEYHASH_FILE.as_bytes())?,
             };
-            let key = derive_key(&passphrase, &salt, &hash)?;
-            hash.check = seal(&key, CHECK_TOKEN, KEYHASH_FILE.as_bytes())?;
             std::fs::create_dir_all(&self.dir)
                 .with_context(|| format!("creating {}", self.dir.display()))?;
             write_private(&path, serde_json::to_string_pretty(&hash)?.as_bytes())?;

@@ -258,16 +258,15 @@ fn init_records_the_keyring_backend_in_client_toml() {
     let h = home.path();
     std::fs::create_dir_all(h.join("config")).unwrap();
     // No client.toml: file. With one, its keyring-backend, unless the flag or variable says otherwise.
-    let mut c = command(h);
-    c.env_remove("STOA_KEYRING_BACKEND");
-    run_with_stdin(c.args(["keys", "add", "k"]), "").assert_err("needs its passphrase");
+    let without_backend_variable = |args: &[&str]| {
+        let mut c = command(h);
+        c.env_remove("STOA_KEYRING_BACKEND").args(args);
+        run_with_stdin(&mut c, "")
+    };
+    without_backend_variable(&["keys", "add", "k"]).assert_err("needs its passphrase");
     std::fs::write(h.join("config/client.toml"), "keyring-backend = \"test\"\n").unwrap();
-    let mut c = command(h);
-    c.env_remove("STOA_KEYRING_BACKEND");
-    run_with_stdin(c.args(["keys", "add", "k"]), "").assert_ok();
+    without_backend_variable(&["keys", "add", "k"]).assert_ok();
     assert!(h.join("keyring-test/k.json").is_file());
     std::fs::write(h.join("config/client.toml"), "keyring-backend = \"os\"\n").unwrap();
-    let mut c = command(h);
-    c.env_remove("STOA_KEYRING_BACKEND");
-    run_with_stdin(c.args(["keys", "list"]), "").assert_err("unknown keyring backend");
+    without_backend_variable(&["keys", "list"]).assert_err("unknown keyring backend");
 }

@@ -210,13 +210,14 @@ fn write_client_toml(home: &Path, flag: Option<Backend>) -> Result<Backend> {
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         return Ok(backend);
     }
-    if let Some(backend) = flag {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let text = set_key(&text, None, "keyring-backend", &quote(&backend.to_string()))?;
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
-    home::keyring_backend(home, None)
+    let Some(backend) = flag else {
+        return home::keyring_backend(home, None);
+    };
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = set_key(&text, None, "keyring-backend", &quote(&backend.to_string()))?;
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(backend)
 }
 
 fn read_moniker(config_toml: &Path) -> Option<String> {
