@@ -84,11 +84,15 @@ need_tools() {
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 
-# free_port: a port on 127.0.0.1 nothing listens on (random in 20000-59999)
+# free_port: a port on 127.0.0.1 nothing listens on, below the kernel's ephemeral range: a
+# port in that range can be the local end of some other process's connection (not listening,
+# so port_open misses it), and binding it then fails with "Address already in use".
 free_port() {
-  local p
+  local p lo=32768
+  [ -r /proc/sys/net/ipv4/ip_local_port_range ] && read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$lo" -gt 21000 ] || lo=32768
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % (lo - 20000)))
     port_open "$p" || { echo "$p"; return; }
   done
 }
