@@ -22,7 +22,7 @@ pub use error::{sdk, ErrorCode, StoaError};
 pub use events::{Event, EventAttribute};
 pub use gas::{GasConfig, GasMeter};
 pub use module::{Any, CheckedMsg, Module, ModuleAccountSpec};
-pub use state::State;
+pub use state::{Order, State};
 pub use store::{CommitInfo, Store, StoreError};
 
 /// The result type of everything that runs inside a block.

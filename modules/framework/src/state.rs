@@ -12,7 +12,15 @@ use crate::error::{sdk, StoaError};
 use crate::store::Store;
 use std::any::Any;
 use std::collections::BTreeMap;
+use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
+
+/// Which way a range is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Ascending,
+    Descending,
+}
 
 /// Writes of one layer: `None` is a delete.
 pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -166,6 +174,44 @@ impl State {
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k, v)))
             .collect())
+    }
+
+    /// Live pairs with keys inside `(start, end)`, in `order`, at most `limit` of them: the
+    /// committed pairs overlaid with the writes of every layer. A caller pages by passing the
+    /// last key it saw as an excluded bound. Works at historical versions within retention.
+    pub fn range(
+        &self,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Pairs, StoaError> {
+        // Placeholder over `iter_prefix` of the bounds' common prefix; replaced by a streaming
+        // scan of the store.
+        let lo: &[u8] = match start {
+            Bound::Included(k) | Bound::Excluded(k) => k,
+            Bound::Unbounded => &[],
+        };
+        let hi: &[u8] = match end {
+            Bound::Included(k) | Bound::Excluded(k) => k,
+            Bound::Unbounded => &[],
+        };
+        let common = lo.iter().zip(hi).take_while(|(a, b)| a == b).count();
+        let prefix = if matches!(end, Bound::Unbounded) {
+            lo
+        } else {
+            &lo[..common]
+        };
+        let mut pairs: Pairs = self
+            .iter_prefix(prefix)?
+            .into_iter()
+            .filter(|(k, _)| (start, end).contains::<[u8]>(k.as_slice()))
+            .collect();
+        if order == Order::Descending {
+            pairs.reverse();
+        }
+        pairs.truncate(limit);
+        Ok(pairs)
     }
 
     /// Opens a branch: writes from now on can be dropped as one.
