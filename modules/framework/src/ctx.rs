@@ -5,11 +5,12 @@
 use crate::error::{sdk, StoaError};
 use crate::events::Event;
 use crate::gas::{GasConfig, GasMeter};
-use crate::state::{CachedValue, Pairs, State};
+use crate::state::{CachedValue, Order, Pairs, State};
 use crate::state_key;
 use sha2::{Digest, Sha256};
 use std::any::Any;
 use std::borrow::Cow;
+use std::ops::Bound;
 use std::sync::Arc;
 
 /// Why the code runs: CheckTx runs against the mempool state, Simulate against a throwaway
@@ -44,6 +45,9 @@ pub struct Ctx<'a> {
     gas: GasMeter,
     gas_config: GasConfig,
     events: Vec<Event>,
+    /// The module whose code runs now: writes must stay under `<module>/`. `None` is the app
+    /// and the framework, which may write anywhere.
+    scope: Option<&'static str>,
 }
 
 impl<'a> Ctx<'a> {
@@ -65,6 +69,7 @@ impl<'a> Ctx<'a> {
             gas,
             gas_config: GasConfig::default(),
             events: Vec::new(),
+            scope: None,
         }
     }
 
@@ -155,6 +160,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StoaError> {
+        self.check_scope(&key)?;
         self.gas
             .consume(self.gas_config.write_cost_flat, "WriteFlat")?;
         let len = (key.len() + value.len()) as u64;
@@ -167,9 +173,80 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn delete(&mut self, key: Vec<u8>) -> Result<(), StoaError> {
+        self.check_scope(&key)?;
         self.gas.consume(self.gas_config.delete_cost, "Delete")?;
         self.state.delete(key);
         Ok(())
+    }
+
+    // ---- module scope ---------------------------------------------------------------------
+
+    /// Runs `f` as module `module`: writes outside `<module>/` are refused until it returns.
+    /// The router enters a module's scope for its handlers, hooks and queries; a keeper enters
+    /// its own module's scope for the work it does for other modules. A guard against a module
+    /// writing another's keys by mistake (crates are trusted code, so not a sandbox).
+    pub fn in_module<T>(
+        &mut self,
+        module: &'static str,
+        f: impl FnOnce(&mut Ctx<'_>) -> Result<T, StoaError>,
+    ) -> Result<T, StoaError> {
+        let outer = self.scope.replace(module);
+        let out = f(self);
+        self.scope = outer;
+        out
+    }
+
+    /// The module whose code runs now (`None`: the app or the framework).
+    pub fn scope(&self) -> Option<&'static str> {
+        self.scope
+    }
+
+    fn check_scope(&self, key: &[u8]) -> Result<(), StoaError> {
+        match self.scope {
+            Some(m)
+                if !(key.len() > m.len()
+                    && key.starts_with(m.as_bytes())
+                    && key[m.len()] == b'/') =>
+            {
+                Err(sdk::UNAUTHORIZED.with(format!(
+                    "module {m} cannot write key {:?} outside its prefix {m}/",
+                    String::from_utf8_lossy(&key[..key.len().min(64)])
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// One page of live pairs inside the bounds, in `order`, at most `limit`, each charged
+    /// iteration gas (flat per item plus its bytes).
+    pub fn range_page(
+        &mut self,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Pairs, StoaError> {
+        let pairs = self.state.range(start, end, order, limit)?;
+        for (k, v) in &pairs {
+            self.charge_iter_item((k.len() + v.len()) as u64)?;
+        }
+        Ok(pairs)
+    }
+
+    /// A page read without gas, for typed iterators that charge each entry as they yield it.
+    pub(crate) fn range_unmetered(
+        &mut self,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Pairs, StoaError> {
+        self.state.range(start, end, order, limit)
+    }
+
+    /// The gas of one iteration step over an entry of `len` key and value bytes.
+    pub fn charge_iter_item(&mut self, len: u64) -> Result<(), StoaError> {
+        self.consume_pair_gas(len)
     }
 
     /// Every live pair under `prefix`, ascending by key; each pair costs iteration gas.

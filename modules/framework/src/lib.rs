@@ -14,6 +14,7 @@ pub mod schedule;
 pub mod state;
 pub mod state_key;
 pub mod store;
+pub mod typed;
 
 pub use address::{module_address, Address, BECH32_PREFIX};
 pub use coins::{validate_denom, Coin, Coins};

@@ -3,7 +3,10 @@
 
 use crate::ctx::Ctx;
 use crate::error::StoaError;
+use crate::state::Order;
 use crate::state_key;
+use crate::typed::prefix_end;
+use std::ops::Bound;
 
 /// How often a piece of end-block work runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,22 +65,46 @@ impl DueQueue<'_> {
         ctx.delete(self.key(due, id))
     }
 
-    /// Removes and returns the ids due at or before `now`, in order.
+    /// Removes and returns the ids due at or before `now`, in order. Reads only the due
+    /// entries (and one more, to see where they stop): its cost does not grow with the queue.
     pub fn pop_due(&self, ctx: &mut Ctx<'_>, now: i64) -> Result<Vec<Vec<u8>>, StoaError> {
+        self.pop_due_at_most(ctx, now, usize::MAX)
+    }
+
+    /// As [`DueQueue::pop_due`], at most `max` ids (the rest stay for a later block): for
+    /// hooks that bound their work per block.
+    pub fn pop_due_at_most(
+        &self,
+        ctx: &mut Ctx<'_>,
+        now: i64,
+        max: usize,
+    ) -> Result<Vec<Vec<u8>>, StoaError> {
+        // Every key due at or before `now` sorts before the first key due at `now + 1`.
+        let end = match now.checked_add(1) {
+            Some(next) => Bound::Excluded(self.key(next, &[])),
+            None => prefix_end(self.prefix),
+        };
         let mut out = Vec::new();
-        for (k, _) in ctx.state_mut().iter_prefix(self.prefix)? {
-            let rest = &k[self.prefix.len()..];
-            if rest.len() < 8 {
-                continue;
+        let mut lo = Bound::Included(self.prefix.to_vec());
+        while out.len() < max {
+            let want = (max - out.len()).min(64);
+            let page = ctx.range_page(
+                lo.as_ref().map(Vec::as_slice),
+                end.as_ref().map(Vec::as_slice),
+                Order::Ascending,
+                want,
+            )?;
+            let short = page.len() < want;
+            for (k, _) in page {
+                if let Some(id) = k.get(self.prefix.len() + 8..) {
+                    out.push(id.to_vec());
+                }
+                ctx.delete(k.clone())?;
+                lo = Bound::Excluded(k);
             }
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&rest[..8]);
-            let due = (u64::from_be_bytes(b) ^ (1 << 63)) as i64;
-            if due > now {
+            if short {
                 break;
             }
-            out.push(rest[8..].to_vec());
-            ctx.state_mut().delete(k);
         }
         Ok(out)
     }
