@@ -4,6 +4,7 @@
 pub mod address;
 pub mod block_record;
 pub mod coins;
+pub mod crypto;
 pub mod ctx;
 pub mod error;
 pub mod events;
