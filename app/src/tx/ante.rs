@@ -9,8 +9,8 @@ use stoa_framework::fixed::Dec;
 use stoa_framework::{sdk, Coin, Coins, Ctx, Event, ExecMode, StoaResult};
 
 use super::decode::DecodedTx;
-use super::signature::verify_one;
 use super::{SigVerdict, TxEnv, FEE_COLLECTOR};
+use stoa_framework::crypto::verify as verify_one;
 
 pub fn run_ante(
     ctx: &mut Ctx<'_>,

@@ -15,7 +15,8 @@ pub mod state_key;
 
 pub use keeper::BankKeeper;
 pub use params::{BankParams, DenomInfo};
-pub use state::{Account, PubKey};
+pub use state::Account;
+pub use stoa_framework::crypto::PubKey;
 
 use stoa_framework::{Any, CheckedMsg, Ctx, Module, ModuleAccountSpec, StoaError};
 

@@ -4,84 +4,14 @@
 use crate::params::BankParams;
 use crate::state_key;
 use cosmrs::proto::cosmos::auth::v1beta1::BaseAccount;
-use cosmrs::proto::cosmos::crypto::{ed25519, secp256k1};
 use prost::Message;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use stoa_framework::{sdk, Address, Any, Ctx, ModuleAccountSpec, StoaError};
 
-pub const SECP256K1_PUBKEY_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
-pub const ED25519_PUBKEY_URL: &str = "/cosmos.crypto.ed25519.PubKey";
+/// The account key type and its `Any` type URLs live in the framework (market modules verify
+/// signatures without the bank); re-exported so `stoa_bank::PubKey` stays where it was.
+pub use stoa_framework::crypto::{PubKey, ED25519_PUBKEY_URL, SECP256K1_PUBKEY_URL};
 pub const BASE_ACCOUNT_URL: &str = "/cosmos.auth.v1beta1.BaseAccount";
-
-/// An account's public key, in the two schemes Stoa accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PubKey {
-    /// 33-byte compressed point (wallet compatibility).
-    Secp256k1([u8; 33]),
-    /// 32 bytes (fast batch verification for agents that sign many txs).
-    Ed25519([u8; 32]),
-}
-
-impl PubKey {
-    pub fn from_any(any: &Any) -> Result<PubKey, StoaError> {
-        Self::from_parts(&any.type_url, &any.value)
-    }
-
-    /// As [`PubKey::from_any`] from the `Any`'s type URL and value.
-    pub fn from_parts(type_url: &str, value: &[u8]) -> Result<PubKey, StoaError> {
-        let bad = |why: String| sdk::INVALID_PUBKEY.with(why);
-        match type_url {
-            SECP256K1_PUBKEY_URL => {
-                let pk = secp256k1::PubKey::decode(value).map_err(|e| bad(e.to_string()))?;
-                let key: [u8; 33] = pk
-                    .key
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| bad(format!("secp256k1 key of {} bytes", pk.key.len())))?;
-                Ok(PubKey::Secp256k1(key))
-            }
-            ED25519_PUBKEY_URL => {
-                let pk = ed25519::PubKey::decode(value).map_err(|e| bad(e.to_string()))?;
-                let key: [u8; 32] = pk
-                    .key
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| bad(format!("ed25519 key of {} bytes", pk.key.len())))?;
-                Ok(PubKey::Ed25519(key))
-            }
-            other => Err(bad(format!("unsupported public key type {other:?}"))),
-        }
-    }
-
-    pub fn to_any(&self) -> Any {
-        match self {
-            PubKey::Secp256k1(k) => Any {
-                type_url: SECP256K1_PUBKEY_URL.into(),
-                value: secp256k1::PubKey { key: k.to_vec() }.encode_to_vec(),
-            },
-            PubKey::Ed25519(k) => Any {
-                type_url: ED25519_PUBKEY_URL.into(),
-                value: ed25519::PubKey { key: k.to_vec() }.encode_to_vec(),
-            },
-        }
-    }
-
-    /// The account address the key controls, as Cosmos SDK derives it: secp256k1 is
-    /// `ripemd160(sha256(key))`, ed25519 is `sha256(key)[..20]`.
-    pub fn address(&self) -> Address {
-        let mut out = [0u8; 20];
-        match self {
-            PubKey::Secp256k1(k) => {
-                use ripemd::Ripemd160;
-                let h = Ripemd160::digest(Sha256::digest(k));
-                out.copy_from_slice(&h);
-            }
-            PubKey::Ed25519(k) => out.copy_from_slice(&Sha256::digest(k)[..20]),
-        }
-        Address(out)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
