@@ -20,9 +20,9 @@ use criterion::{
 use prost::Message;
 use rayon::prelude::*;
 use stoa_app::lifecycle::BlockHeader;
-use stoa_app::tx::signature::{verify_all, SigJob};
 use stoa_app::{AppOptions, StoaApp};
 use stoa_bank::PubKey;
+use stoa_framework::crypto::{verify_batch as verify_all, SigJob};
 use stoa_framework::{Address, Store};
 use tendermint_proto::google::protobuf::Any;
 

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use stoa_bank::BankKeeper;
+use stoa_bank::{AuthKeeper, BankKeeper};
 use stoa_framework::fixed::Dec;
 use stoa_framework::state::WriteSet;
 use stoa_framework::{sdk, BlockInfo, Ctx, ExecMode, State, StoaError, StoaResult, Store};
@@ -167,7 +167,7 @@ impl StoaApp {
             params::store_params(ctx.state_mut(), &tx_genesis.params)?;
             ctx.state_mut()
                 .set(params::CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec());
-            BankKeeper::register_module_accounts(&mut ctx, &sh.router.module_accounts())?;
+            BankKeeper.register_module_accounts(&mut ctx, &sh.router.module_accounts())?;
             for m in sh.router.modules() {
                 let section = obj
                     .get(m.name())
@@ -175,7 +175,7 @@ impl StoaApp {
                     .unwrap_or_else(|| m.default_genesis());
                 m.validate_genesis(&section)
                     .map_err(|e| genesis_err(m.name(), e))?;
-                m.init_genesis(&mut ctx, &section)
+                ctx.in_module(m.name(), |ctx| m.init_genesis(ctx, &section))
                     .map_err(|e| genesis_err(m.name(), e))?;
             }
             crate::lifecycle::check_invariants(&sh.router, &mut ctx)?;
@@ -284,7 +284,7 @@ impl StoaApp {
         } else {
             ExecMode::Check
         };
-        let outcome = run_tx(&env, &mut m.state, &block, mode, &tx, &[]);
+        let outcome = run_tx(&env, &mut m.state, &block, mode, &tx, &[], None);
         if outcome.is_ok() && !recheck {
             // The ante verified every signature with the key and account number the accounts
             // hold now (a first tx stored its key): remember them for the block.
@@ -293,7 +293,7 @@ impl StoaApp {
                 .signers
                 .iter()
                 .map(|s| {
-                    let acc = BankKeeper::account(&mut ctx, &s.address).ok()??;
+                    let acc = BankKeeper.account(&mut ctx, &s.address).ok()??;
                     Some((acc.pub_key?, acc.account_number))
                 })
                 .collect();

@@ -9,6 +9,7 @@ pub mod grpc;
 pub mod lifecycle;
 pub mod modules;
 pub mod node;
+pub mod preverify;
 pub mod proof;
 pub mod query;
 pub mod tx;

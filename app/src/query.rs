@@ -89,7 +89,7 @@ pub fn grpc_query(
         let version = resolve_height(store, 0)?;
         return Ok((simulate_response(outcome)?.encode_to_vec(), version));
     }
-    let module = router
+    let route = router
         .for_query(path)
         .ok_or_else(|| sdk::UNKNOWN_REQUEST.with(format!("no module answers query path {path}")))?;
     let version = resolve_height(store, height)?;
@@ -99,7 +99,7 @@ pub fn grpc_query(
         ..Default::default()
     };
     let mut ctx = Ctx::unmetered(&mut state, block, ExecMode::Query);
-    Ok((module.query(&mut ctx, path, data)?, version))
+    Ok((route.query(&mut ctx, data)?, version))
 }
 
 /// The raw tx bytes of a SimulateRequest (`tx_bytes`, or the deprecated decoded `tx`).
@@ -186,6 +186,7 @@ pub fn simulate(store: &Store, router: &Router, raw: &[u8]) -> StoaResult<TxOutc
         ExecMode::Simulate,
         &tx,
         &[],
+        None,
     ))
 }
 

@@ -198,7 +198,7 @@ fn store_query_proofs_verify_against_the_app_hash() {
     let (_, app_hash) = app.last_commit();
     let alice = keys()[0].address();
     // The full store key (relative keys, without `bank/`, work too).
-    let key = stoa_bank::state_key::balance(&alice, "ucomp");
+    let key = stoa_bank::BankView::balance_key(&stoa_bank::BankKeeper, &alice, "ucomp");
     let r = app.query(RequestQuery {
         data: key.clone().into(),
         path: "/store/bank/key".into(),

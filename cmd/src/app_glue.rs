@@ -140,7 +140,7 @@ fn validate_with_modules(app_state: &Value) -> Result<bool> {
 }
 
 pub fn bank_balance_key(address: &Address, denom: &str) -> Vec<u8> {
-    stoa_bank::state_key::balance(address, denom)
+    stoa_bank::BankView::balance_key(&stoa_bank::BankKeeper, address, denom)
 }
 
 pub fn verify_abci_proof(

@@ -4,7 +4,7 @@
 //! signature, sequence bump. Any failure here undoes the whole tx, fee included.
 
 use base64::Engine as _;
-use stoa_bank::{BankKeeper, PubKey};
+use stoa_bank::{AuthKeeper, BankKeeper, BankSend, PubKey};
 use stoa_framework::fixed::Dec;
 use stoa_framework::{sdk, Coin, Coins, Ctx, Event, ExecMode, StoaResult};
 
@@ -88,7 +88,7 @@ pub fn run_ante(
         }
     }
     let payer = tx.fee_payer();
-    let (payer_account, payer_len) = stoa_bank::state::read_account_sized(ctx, &payer)?;
+    let (payer_account, payer_len) = BankKeeper.account_sized(ctx, &payer)?;
     let Some(payer_account) = payer_account else {
         return Err(sdk::UNKNOWN_ADDRESS.with(format!("fee payer address: {payer} does not exist")));
     };
@@ -97,14 +97,16 @@ pub fn run_ante(
     let mut payer_account =
         (payer != stoa_framework::module_address(FEE_COLLECTOR)).then_some(payer_account);
     if !tx.fee.is_empty() {
-        BankKeeper::send_to_module(ctx, &payer, FEE_COLLECTOR, &tx.fee).map_err(|e| {
-            if sdk::INSUFFICIENT_FUNDS.is(&e) {
-                sdk::INSUFFICIENT_FUNDS
-                    .with(format!("insufficient funds to pay for fees; {}", e.log))
-            } else {
-                e
-            }
-        })?;
+        BankKeeper
+            .send_to_module(ctx, &payer, FEE_COLLECTOR, &tx.fee)
+            .map_err(|e| {
+                if sdk::INSUFFICIENT_FUNDS.is(&e) {
+                    sdk::INSUFFICIENT_FUNDS
+                        .with(format!("insufficient funds to pay for fees; {}", e.log))
+                } else {
+                    e
+                }
+            })?;
     }
     ctx.emit(
         Event::new("tx")
@@ -120,7 +122,7 @@ pub fn run_ante(
                 ctx.charge_read(payer_len)?;
                 Some(acc)
             }
-            _ => BankKeeper::account(ctx, &signer.address)?,
+            _ => BankKeeper.account(ctx, &signer.address)?,
         };
         let mut account = known.ok_or_else(|| {
             sdk::UNKNOWN_ADDRESS.with(format!("account {} does not exist", signer.address))
@@ -175,7 +177,7 @@ pub fn run_ante(
             account.pub_key = signer.pub_key;
         }
         account.sequence = Ctx::checked(account.sequence.checked_add(1), "account sequence")?;
-        BankKeeper::set_account(ctx, &account)?;
+        BankKeeper.set_account(ctx, &account)?;
         ctx.emit(
             Event::new("tx").attr("acc_seq", format!("{}/{}", signer.address, signer.sequence)),
         );

@@ -104,15 +104,11 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
     let mut signers: Vec<Address> = Vec::new();
     let mut checked = Vec::with_capacity(msgs.len());
     for msg in &msgs {
-        let module = router
+        let route = router
             .for_msg(&msg.type_url)
             .map_err(|e| sdk::TX_DECODE.with(e.log))?;
-        let msg_checked = module.check_msg(msg)?;
-        if msg_checked.signers.is_empty() {
-            return Err(
-                sdk::INVALID_REQUEST.with(format!("message {} has no signer", msg.type_url))
-            );
-        }
+        // The handler refuses a message without a signer.
+        let msg_checked = route.handler.check(msg)?;
         for s in &msg_checked.signers {
             if !signers.contains(s) {
                 signers.push(*s);

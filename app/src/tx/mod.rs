@@ -6,16 +6,18 @@ pub mod decode;
 pub mod events;
 pub mod params;
 pub mod sigcache;
-pub mod signature;
 
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use prost::Message;
 use std::borrow::Cow;
 use stoa_bank::PubKey;
 use stoa_framework::fixed::Dec;
-use stoa_framework::{Address, Any, BlockInfo, Ctx, Event, ExecMode, GasMeter, State, StoaError};
+use stoa_framework::{
+    Address, Any, BlockInfo, Ctx, Event, ExecMode, GasMeter, PreState, State, StoaError, StoaResult,
+};
 
 use crate::modules::Router;
+use crate::preverify::{precheck_error, precheck_tx};
 pub use decode::{decode_tx, DecodedTx};
 pub use params::TxParams;
 
@@ -73,8 +75,9 @@ impl TxOutcome {
     }
 }
 
-/// Runs one decoded tx on `state`. CheckTx and ReCheck stop after the ante (as Cosmos SDK);
-/// Finalize and Simulate run the messages. The state keeps the ante's writes only if the ante
+/// Runs one decoded tx on `state`. CheckTx and ReCheck stop after the ante and the messages'
+/// pre-block checks; Finalize and Simulate run the messages. `prechecks` are the pre-block
+/// check results the block computed ahead (`None`: run them here, against `state`). The state keeps the ante's writes only if the ante
 /// passed, and the messages' writes only if every message passed.
 pub fn run_tx(
     env: &TxEnv<'_>,
@@ -83,6 +86,7 @@ pub fn run_tx(
     mode: ExecMode,
     tx: &DecodedTx,
     verdicts: &[Option<SigVerdict>],
+    prechecks: Option<&[StoaResult<()>]>,
 ) -> TxOutcome {
     let meter = if mode == ExecMode::Simulate {
         GasMeter::infinite()
@@ -99,7 +103,33 @@ pub fn run_tx(
         state.discard_branch();
         return TxOutcome::failed(&e, tx.gas_limit, used, Vec::new());
     }
+    let ran_here;
+    let prechecks = match prechecks {
+        Some(p) => p,
+        None => {
+            let pre = PreState {
+                state: ctx.state(),
+                block,
+            };
+            ran_here = precheck_tx(env.router, &pre, tx);
+            &ran_here
+        }
+    };
     if matches!(mode, ExecMode::Check | ExecMode::ReCheck) {
+        if let Some((i, e)) = prechecks
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.as_ref().err().map(|e| (i, e)))
+        {
+            let used = ctx.gas().consumed();
+            drop(ctx);
+            state.discard_branch();
+            let e = StoaError {
+                log: format!("message index: {i}: {}", e.log),
+                ..e.clone()
+            };
+            return TxOutcome::failed(&e, tx.gas_limit, used, Vec::new());
+        }
         let used = ctx.gas().consumed();
         let events = ctx.take_events();
         drop(ctx);
@@ -112,7 +142,7 @@ pub fn run_tx(
         };
     }
 
-    let result = ctx.branch(|ctx| run_msgs(env, ctx, tx));
+    let result = ctx.branch(|ctx| run_msgs(env, ctx, tx, prechecks));
     let used = ctx.gas().consumed();
     let events = ctx.take_events();
     drop(ctx);
@@ -146,20 +176,29 @@ pub fn run_tx(
     }
 }
 
-fn run_msgs(env: &TxEnv<'_>, ctx: &mut Ctx<'_>, tx: &DecodedTx) -> Result<Vec<Any>, StoaError> {
+fn run_msgs(
+    env: &TxEnv<'_>,
+    ctx: &mut Ctx<'_>,
+    tx: &DecodedTx,
+    prechecks: &[StoaResult<()>],
+) -> Result<Vec<Any>, StoaError> {
     let mut responses = Vec::with_capacity(tx.msgs.len());
     for (i, (msg, checked)) in tx.msgs.iter().zip(&tx.checked).enumerate() {
         // `decode_tx` refuses messages without a signer.
         let sender = checked.signers.first().copied().unwrap_or(Address([0; 20]));
-        let module = env.router.for_msg(&msg.type_url)?;
+        let route = env.router.for_msg(&msg.type_url)?;
         let first_event = ctx.events().len();
         ctx.emit(
             Event::new("message")
                 .attr("action", &msg.type_url)
                 .attr("sender", sender)
-                .attr("module", module.name()),
+                .attr("module", route.module),
         );
-        let value = module.handle(ctx, msg, checked).map_err(|e| StoaError {
+        let outcome = match precheck_error(prechecks, i) {
+            Some(e) => Err(e),
+            None => route.execute(ctx, checked),
+        };
+        let value = outcome.map_err(|e| StoaError {
             log: format!("failed to execute message; message index: {i}: {}", e.log),
             ..e
         })?;

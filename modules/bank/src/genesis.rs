@@ -1,12 +1,15 @@
 //! The bank's genesis section: params, balances and (optionally) accounts with numbers and
 //! sequences. Supply is computed from the balances, never given, so it cannot disagree.
 
+use crate::account::Account;
 use crate::params::{genesis_allocation, BankParams};
-use crate::state::{self, Account};
+use crate::state::{self, ACCOUNTS, NEXT_ACCOUNT_NUMBER};
 use crate::{error, RESERVE};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use stoa_framework::{module_address, sdk, Address, Coin, Coins, Ctx, StoaError};
+use stoa_framework::{
+    module_address, params, sdk, Address, Coin, Coins, Ctx, Order, Params, StoaError,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenesisBalance {
@@ -57,13 +60,7 @@ impl BankGenesis {
     }
 
     pub fn validate(&self) -> Result<(), StoaError> {
-        let mut seen = std::collections::BTreeSet::new();
-        for d in &self.params.denoms {
-            stoa_framework::validate_denom(&d.denom)?;
-            if !seen.insert(d.denom.clone()) {
-                return Err(error::DUPLICATE_ENTRY.with(format!("denom {} listed twice", d.denom)));
-            }
-        }
+        self.params.validate()?;
         let mut holders = std::collections::BTreeSet::new();
         for b in &self.balances {
             if !holders.insert(b.address) {
@@ -118,10 +115,11 @@ pub fn default_genesis_json() -> serde_json::Value {
 }
 
 pub fn init(ctx: &mut Ctx<'_>, g: &BankGenesis) -> Result<(), StoaError> {
-    state::write_params(ctx, &g.params)?;
+    params::store(ctx, &g.params)?;
     for a in &g.accounts {
-        state::write_account(
+        ACCOUNTS.save(
             ctx,
+            &a.address,
             &Account {
                 address: a.address,
                 account_number: a.account_number,
@@ -135,24 +133,27 @@ pub fn init(ctx: &mut Ctx<'_>, g: &BankGenesis) -> Result<(), StoaError> {
         let next = max
             .checked_add(1)
             .ok_or_else(|| sdk::OVERFLOW.with("account number"))?;
-        state::write_next_account_number(ctx, next)?;
+        NEXT_ACCOUNT_NUMBER.save(ctx, &next)?;
     }
     for b in &g.balances {
-        crate::BankKeeper::ensure_account(ctx, &b.address)?;
+        crate::keeper::ensure_account(ctx, &b.address)?;
         for c in &b.coins {
-            state::write_balance(ctx, &b.address, &c.denom, c.amount)?;
+            state::set_balance(ctx, &b.address, &c.denom, c.amount)?;
         }
     }
     for (denom, amount) in g.supply()? {
-        state::write_supply(ctx, &denom, amount)?;
+        state::set_supply(ctx, &denom, amount)?;
     }
     Ok(())
 }
 
 pub fn export(ctx: &mut Ctx<'_>) -> Result<BankGenesis, StoaError> {
-    let params: BankParams = (*state::read_params(ctx)?).clone();
+    let params: BankParams = (*params::load::<BankParams>(ctx)?).clone();
     let mut by_addr: BTreeMap<Address, Vec<Coin>> = BTreeMap::new();
-    for (addr, denom, amount) in state::read_all_balances(ctx)? {
+    let all: Vec<_> = state::BALANCES
+        .iter(ctx, Order::Ascending)
+        .collect::<Result<_, _>>()?;
+    for ((addr, denom), amount) in all {
         by_addr
             .entry(addr)
             .or_default()
@@ -163,11 +164,10 @@ pub fn export(ctx: &mut Ctx<'_>) -> Result<BankGenesis, StoaError> {
         .map(|(address, coins)| GenesisBalance { address, coins })
         .collect();
     let mut accounts = Vec::new();
-    for (_, raw) in ctx
-        .state_mut()
-        .iter_prefix(crate::state_key::ACCOUNT_PREFIX)?
-    {
-        let a = Account::decode(&raw)?;
+    let all: Vec<_> = ACCOUNTS
+        .iter(ctx, Order::Ascending)
+        .collect::<Result<_, _>>()?;
+    for (_, a) in all {
         accounts.push(GenesisAccount {
             address: a.address,
             account_number: a.account_number,

@@ -2,23 +2,22 @@
 //! registered denom, total supply per denom, module accounts that alone may mint and burn, and
 //! Cosmos SDK compatible `MsgSend` and queries.
 
+pub mod account;
 pub mod error;
 pub mod events;
 pub mod genesis;
-pub mod handler;
+mod handler;
 pub mod keeper;
-pub mod msgs;
+mod msgs;
 pub mod params;
-pub mod query;
-pub mod state;
-pub mod state_key;
+mod query;
+mod state;
 
-pub use keeper::BankKeeper;
+pub use account::{Account, PubKey};
+pub use keeper::{AuthKeeper, BankKeeper, BankMint, BankSend, BankView};
 pub use params::{BankParams, DenomInfo};
-pub use state::Account;
-pub use stoa_framework::crypto::PubKey;
 
-use stoa_framework::{Any, CheckedMsg, Ctx, Module, ModuleAccountSpec, StoaError};
+use stoa_framework::{Ctx, Module, ModuleAccountSpec, Registrar, StoaError};
 
 pub const MODULE_NAME: &str = "bank";
 /// Collects tx fees.
@@ -70,7 +69,7 @@ impl Module for BankModule {
     ) -> Result<(), StoaError> {
         let g = genesis::BankGenesis::from_json(genesis)?;
         g.validate()?;
-        BankKeeper::register_module_accounts(ctx, &self.module_accounts())?;
+        BankKeeper.register_module_accounts(ctx, &self.module_accounts())?;
         genesis::init(ctx, &g)
     }
 
@@ -78,29 +77,9 @@ impl Module for BankModule {
         genesis::export(ctx)?.to_json()
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        &[msgs::MSG_SEND]
-    }
-
-    fn check_msg(&self, msg: &Any) -> Result<CheckedMsg, StoaError> {
-        msgs::check(msg)
-    }
-
-    fn handle(
-        &self,
-        ctx: &mut Ctx<'_>,
-        msg: &Any,
-        checked: &CheckedMsg,
-    ) -> Result<Vec<u8>, StoaError> {
-        handler::handle(ctx, msg, checked)
-    }
-
-    fn query_paths(&self) -> &'static [&'static str] {
-        query::PATHS
-    }
-
-    fn query(&self, ctx: &mut Ctx<'_>, path: &str, request: &[u8]) -> Result<Vec<u8>, StoaError> {
-        query::query(ctx, path, request)
+    fn register(&self, r: &mut Registrar) {
+        r.msg(handler::SendHandler);
+        query::register(r);
     }
 
     fn invariants(&self, ctx: &mut Ctx<'_>) -> Result<(), StoaError> {

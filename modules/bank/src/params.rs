@@ -1,7 +1,9 @@
 //! The bank's params: whether sends are enabled, and the registered denoms with their display
 //! unit and cap (a denom not listed here cannot be sent or minted).
 
+use crate::error;
 use serde::{Deserialize, Serialize};
+use stoa_framework::{Params, StoaError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DenomInfo {
@@ -22,6 +24,22 @@ pub struct BankParams {
 impl BankParams {
     pub fn denom(&self, denom: &str) -> Option<&DenomInfo> {
         self.denoms.iter().find(|d| d.denom == denom)
+    }
+}
+
+impl Params for BankParams {
+    const KEY: &'static [u8] = b"bank/params";
+
+    /// Every denom valid and listed once.
+    fn validate(&self) -> Result<(), StoaError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for d in &self.denoms {
+            stoa_framework::validate_denom(&d.denom)?;
+            if !seen.insert(d.denom.as_str()) {
+                return Err(error::DUPLICATE_ENTRY.with(format!("denom {} listed twice", d.denom)));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 //! under arbitrary transfers.
 
 use proptest::prelude::*;
-use stoa_bank::{error, genesis, BankKeeper, BankModule};
+use stoa_bank::{error, genesis, AuthKeeper, BankKeeper, BankMint, BankModule, BankSend, BankView};
 use stoa_framework::{
     module_address, sdk, Address, BlockInfo, Coin, Coins, Ctx, ExecMode, Module, ModuleAccountSpec,
     State, Store,
@@ -40,22 +40,23 @@ fn setup(state: &mut State) {
     let mut ctx = Ctx::unmetered(state, block(), ExecMode::Finalize);
     let bank = BankModule::new();
     bank.init_genesis(&mut ctx, &g.to_json().unwrap()).unwrap();
-    BankKeeper::register_module_accounts(
-        &mut ctx,
-        &[
-            ModuleAccountSpec {
-                name: "escrow",
-                mint: true,
-                burn: true,
-            },
-            ModuleAccountSpec {
-                name: "plain",
-                mint: false,
-                burn: false,
-            },
-        ],
-    )
-    .unwrap();
+    BankKeeper
+        .register_module_accounts(
+            &mut ctx,
+            &[
+                ModuleAccountSpec {
+                    name: "escrow",
+                    mint: true,
+                    burn: true,
+                },
+                ModuleAccountSpec {
+                    name: "plain",
+                    mint: false,
+                    burn: false,
+                },
+            ],
+        )
+        .unwrap();
 }
 
 /// A message through the module as the app runs it: checked without state, then handled.
@@ -64,8 +65,32 @@ fn handle(
     ctx: &mut Ctx<'_>,
     msg: &stoa_framework::Any,
 ) -> Result<Vec<u8>, stoa_framework::StoaError> {
-    let checked = bank.check_msg(msg)?;
-    bank.handle(ctx, msg, &checked)
+    let checked = check(bank, msg)?;
+    let (msgs, _) = registered(bank);
+    let handler = &msgs.iter().find(|(url, _)| *url == msg.type_url).unwrap().1;
+    ctx.in_module("bank", |ctx| handler.execute(ctx, &checked))
+}
+
+fn registered(
+    bank: &BankModule,
+) -> (
+    stoa_framework::module::MsgRoutes,
+    stoa_framework::module::QueryRoutes,
+) {
+    let mut r = stoa_framework::Registrar::new("bank");
+    bank.register(&mut r);
+    r.into_parts()
+}
+
+fn check(
+    bank: &BankModule,
+    msg: &stoa_framework::Any,
+) -> Result<stoa_framework::CheckedMsg, stoa_framework::StoaError> {
+    let (msgs, _) = registered(bank);
+    match msgs.iter().find(|(url, _)| *url == msg.type_url) {
+        Some((_, handler)) => handler.check(msg),
+        None => Err(sdk::UNKNOWN_REQUEST.with(msg.type_url.clone())),
+    }
 }
 
 fn send_msg(from: &Address, to: &Address, amount: &str) -> stoa_framework::Any {
@@ -103,31 +128,33 @@ fn genesis_send_escrow_mint_burn_and_invariant() {
 
     // Genesis supply: the design's STOR allocation plus what the test accounts were given.
     assert_eq!(
-        BankKeeper::supply_of(&mut ctx, "ustor").unwrap(),
+        BankKeeper.supply_of(&mut ctx, "ustor").unwrap(),
         900_000_000_000_000 + 1_010
     );
     assert_eq!(
-        BankKeeper::balance(&mut ctx, &module_address("reserve"), "ucomp").unwrap(),
+        BankKeeper
+            .balance(&mut ctx, &module_address("reserve"), "ucomp")
+            .unwrap(),
         500_000_000_000_000
     );
 
     // MsgSend moves coins and emits Cosmos events.
     let msg = send_msg(&addr(1), &addr(3), "400ustor");
-    assert_eq!(bank.check_msg(&msg).unwrap().signers, vec![addr(1)]);
+    assert_eq!(check(&bank, &msg).unwrap().signers, vec![addr(1)]);
     handle(&bank, &mut ctx, &msg).unwrap();
     assert_eq!(
-        BankKeeper::balance(&mut ctx, &addr(1), "ustor").unwrap(),
+        BankKeeper.balance(&mut ctx, &addr(1), "ustor").unwrap(),
         600
     );
     assert_eq!(
-        BankKeeper::balance(&mut ctx, &addr(3), "ustor").unwrap(),
+        BankKeeper.balance(&mut ctx, &addr(3), "ustor").unwrap(),
         400
     );
     let t = ctx.events().iter().find(|e| e.kind == "transfer").unwrap();
     assert_eq!(t.get("recipient"), Some(addr(3).to_string().as_str()));
     assert_eq!(t.get("amount"), Some("400ustor"));
     // The recipient got an account with the next number.
-    assert!(BankKeeper::account(&mut ctx, &addr(3)).unwrap().is_some());
+    assert!(BankKeeper.account(&mut ctx, &addr(3)).unwrap().is_some());
 
     // More than the balance, an unknown denom, a module account recipient: clean errors.
     let e = handle(&bank, &mut ctx, &send_msg(&addr(1), &addr(3), "601ustor")).unwrap_err();
@@ -141,56 +168,63 @@ fn genesis_send_escrow_mint_burn_and_invariant() {
     )
     .unwrap_err();
     assert!(error::BLOCKED_RECIPIENT.is(&e), "{e}");
-    let e = bank
-        .check_msg(&send_msg(&addr(1), &addr(3), "0ustor"))
-        .unwrap_err();
+    let e = check(&bank, &send_msg(&addr(1), &addr(3), "0ustor")).unwrap_err();
     assert!(sdk::INVALID_COINS.is(&e), "{e}");
 
     // Escrow in and out of a module account.
-    BankKeeper::send_to_module(&mut ctx, &addr(1), "escrow", &coins("100ustor")).unwrap();
-    BankKeeper::send_from_module(&mut ctx, "escrow", &addr(2), &coins("30ustor")).unwrap();
+    BankKeeper
+        .send_to_module(&mut ctx, &addr(1), "escrow", &coins("100ustor"))
+        .unwrap();
+    BankKeeper
+        .send_from_module(&mut ctx, "escrow", &addr(2), &coins("30ustor"))
+        .unwrap();
     assert_eq!(
-        BankKeeper::balance(&mut ctx, &module_address("escrow"), "ustor").unwrap(),
+        BankKeeper
+            .balance(&mut ctx, &module_address("escrow"), "ustor")
+            .unwrap(),
         70
     );
-    assert_eq!(
-        BankKeeper::balance(&mut ctx, &addr(2), "ustor").unwrap(),
-        40
-    );
+    assert_eq!(BankKeeper.balance(&mut ctx, &addr(2), "ustor").unwrap(), 40);
 
     // Mint and burn only with permission; the cap holds.
-    BankKeeper::mint(&mut ctx, "escrow", &coins("5umind")).unwrap();
-    assert_eq!(BankKeeper::supply_of(&mut ctx, "umind").unwrap(), 5);
-    BankKeeper::burn(&mut ctx, "escrow", &coins("20ustor")).unwrap();
+    BankKeeper
+        .mint(&mut ctx, "escrow", &coins("5umind"))
+        .unwrap();
+    assert_eq!(BankKeeper.supply_of(&mut ctx, "umind").unwrap(), 5);
+    BankKeeper
+        .burn(&mut ctx, "escrow", &coins("20ustor"))
+        .unwrap();
     assert_eq!(
-        BankKeeper::supply_of(&mut ctx, "ustor").unwrap(),
+        BankKeeper.supply_of(&mut ctx, "ustor").unwrap(),
         900_000_000_000_000 + 990
     );
-    assert!(error::NO_MINT_PERMISSION
-        .is(&BankKeeper::mint(&mut ctx, "plain", &coins("1ustor")).unwrap_err()));
-    assert!(error::NO_BURN_PERMISSION
-        .is(&BankKeeper::burn(&mut ctx, "plain", &coins("1ustor")).unwrap_err()));
-    assert!(error::UNKNOWN_MODULE_ACCOUNT.is(&BankKeeper::mint(
-        &mut ctx,
-        "nobody",
-        &coins("1ustor")
-    )
-    .unwrap_err()));
+    assert!(error::NO_MINT_PERMISSION.is(&BankKeeper
+        .mint(&mut ctx, "plain", &coins("1ustor"))
+        .unwrap_err()));
+    assert!(error::NO_BURN_PERMISSION.is(&BankKeeper
+        .burn(&mut ctx, "plain", &coins("1ustor"))
+        .unwrap_err()));
+    assert!(error::UNKNOWN_MODULE_ACCOUNT.is(&BankKeeper
+        .mint(&mut ctx, "nobody", &coins("1ustor"))
+        .unwrap_err()));
     let cap = 21_000_000_000_000u128;
-    let e = BankKeeper::mint(
-        &mut ctx,
-        "escrow",
-        &Coins::from_list([Coin::new(cap, "umind")]).unwrap(),
-    )
-    .unwrap_err();
+    let e = BankKeeper
+        .mint(
+            &mut ctx,
+            "escrow",
+            &Coins::from_list([Coin::new(cap, "umind")]).unwrap(),
+        )
+        .unwrap_err();
     assert!(error::SUPPLY_CAP_EXCEEDED.is(&e), "{e}");
-    assert!(error::UNKNOWN_DENOM
-        .is(&BankKeeper::mint(&mut ctx, "escrow", &coins("1ufake")).unwrap_err()));
+    assert!(error::UNKNOWN_DENOM.is(&BankKeeper
+        .mint(&mut ctx, "escrow", &coins("1ufake"))
+        .unwrap_err()));
 
     bank.invariants(&mut ctx).unwrap();
 
     // A balance written behind the keeper's back breaks the invariant, and the check says so.
-    stoa_bank::state::write_balance(&mut ctx, &addr(9), "ustor", 1).unwrap();
+    let key = BankKeeper.balance_key(&addr(9), "ustor");
+    ctx.set(key, 1u128.to_be_bytes().to_vec()).unwrap();
     assert!(error::SUPPLY_INVARIANT.is(&bank.invariants(&mut ctx).unwrap_err()));
 }
 
@@ -236,15 +270,15 @@ proptest! {
         let bank = BankModule::new();
         let denoms = ["ustor", "uusdc", "ufake"];
         let mut ctx = Ctx::unmetered(&mut state, block(), ExecMode::Finalize);
-        let before = BankKeeper::total_supply(&mut ctx).unwrap();
+        let before = BankKeeper.total_supply(&mut ctx).unwrap();
         for (from, to, amount, d) in ops {
             let msg = send_msg(&addr(from), &addr(to), &format!("{amount}{}", denoms[d]));
-            let from_before = BankKeeper::balances(&mut ctx, &addr(from)).unwrap();
+            let from_before = BankKeeper.balances(&mut ctx, &addr(from)).unwrap();
             let res = ctx.branch(|c| handle(&bank, c, &msg));
             if res.is_err() {
-                prop_assert_eq!(BankKeeper::balances(&mut ctx, &addr(from)).unwrap(), from_before);
+                prop_assert_eq!(BankKeeper.balances(&mut ctx, &addr(from)).unwrap(), from_before);
             }
-            prop_assert_eq!(BankKeeper::total_supply(&mut ctx).unwrap(), before.clone());
+            prop_assert_eq!(BankKeeper.total_supply(&mut ctx).unwrap(), before.clone());
             prop_assert!(bank.invariants(&mut ctx).is_ok());
         }
     }

@@ -403,6 +403,11 @@ impl<'a> Ctx<'a> {
         Ok(Some(h.finalize().into()))
     }
 
+    /// The state read-only, unmetered (pre-block checks in CheckTx).
+    pub fn state(&self) -> &State {
+        self.state
+    }
+
     /// Unmetered state access for the framework and block hooks (infinite gas anyway).
     pub fn state_mut(&mut self) -> &mut State {
         self.state

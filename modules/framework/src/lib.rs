@@ -25,7 +25,10 @@ pub use ctx::{BlockInfo, Ctx, ExecMode};
 pub use error::{sdk, ErrorCode, StoaError};
 pub use events::{Event, EventAttribute};
 pub use gas::{GasConfig, GasMeter};
-pub use module::{Any, CheckedMsg, Module, ModuleAccountSpec};
+pub use module::{
+    Any, CheckedMsg, ErasedMsgHandler, Module, ModuleAccountSpec, MsgHandler, PreState, QueryFn,
+    Registrar,
+};
 pub use params::Params;
 pub use state::{Order, State};
 pub use store::{CommitInfo, Store, StoreError};

@@ -11,10 +11,13 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ops::Bound;
 
+/// The types a map or iterator is over, without owning any (so it is `Send`, `Sync`, `Copy`).
+type Types<K, V, C> = PhantomData<fn() -> (K, V, C)>;
+
 pub struct Map<K, V, C = Prost<V>> {
     module: &'static str,
     name: &'static str,
-    _t: PhantomData<fn() -> (K, V, C)>,
+    _t: Types<K, V, C>,
 }
 
 impl<K: Key, V, C: Codec<V>> Map<K, V, C> {
@@ -179,7 +182,7 @@ pub struct Iter<'c, 'a, K, V, C> {
     buf: VecDeque<(Vec<u8>, Vec<u8>)>,
     page: usize,
     done: bool,
-    _t: PhantomData<fn() -> (K, V, C)>,
+    _t: Types<K, V, C>,
 }
 
 impl<'c, 'a, K: Key, V, C: Codec<V>> Iter<'c, 'a, K, V, C> {
