@@ -73,7 +73,11 @@ impl Application for StoaApp {
             }
         };
         let initial_height = u64::try_from(request.initial_height).unwrap_or(1);
-        match self.apply_genesis(&request.chain_id, initial_height, &app_state) {
+        let genesis_time = request
+            .time
+            .map(|t| (t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+            .unwrap_or((0, 0));
+        match self.apply_genesis_at(&request.chain_id, initial_height, genesis_time, &app_state) {
             Ok(app_hash) => {
                 tracing::info!(chain_id = %request.chain_id, initial_height, app_hash = %hex::encode_upper(app_hash), "genesis applied");
                 ResponseInitChain {

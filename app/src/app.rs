@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use stoa_bank::{AuthKeeper, BankKeeper};
+use stoa_framework::block_record::{clock_in, record_genesis_time, FrameworkParams};
 use stoa_framework::fixed::Dec;
 use stoa_framework::state::WriteSet;
 use stoa_framework::{sdk, BlockInfo, Ctx, ExecMode, State, StoaError, StoaResult, Store};
@@ -57,6 +58,8 @@ struct Mempool {
     params: Option<TxParams>,
     /// The height a tx checked now would be included in at the earliest.
     next_height: u64,
+    /// The last block's time (or the genesis time), which CheckTx runs at.
+    time: (i64, u32),
 }
 
 /// A lock that a panicking thread left poisoned still guards consistent data here (every
@@ -89,11 +92,13 @@ impl StoaApp {
         let chain_id = load_chain_id(&committed).ok().flatten().unwrap_or_default();
         let params = load_params(&committed).ok();
         let next_height = store.last_commit().map_or(1, |c| c.version + 1);
+        let time = clock_in(&committed).unwrap_or_default();
         let mempool = Mempool {
             state: committed,
             chain_id: chain_id.clone(),
             params,
             next_height,
+            time,
         };
         StoaApp {
             shared: Arc::new(Shared {
@@ -135,6 +140,18 @@ impl StoaApp {
         initial_height: u64,
         app_state: &serde_json::Value,
     ) -> StoaResult<[u8; 32]> {
+        self.apply_genesis_at(chain_id, initial_height, (0, 0), app_state)
+    }
+
+    /// As [`StoaApp::apply_genesis`], recording the genesis time (InitChain's, seconds and
+    /// nanos), which the clock reads until the first block.
+    pub fn apply_genesis_at(
+        &self,
+        chain_id: &str,
+        initial_height: u64,
+        genesis_time: (i64, u32),
+        app_state: &serde_json::Value,
+    ) -> StoaResult<[u8; 32]> {
         let sh = &self.shared;
         if let Some(c) = sh.store.last_commit() {
             return Err(sdk::INVALID_REQUEST.with(format!(
@@ -147,7 +164,7 @@ impl StoaApp {
             .as_object()
             .ok_or_else(|| sdk::JSON_UNMARSHAL.with("app_state must be a JSON object"))?;
         for key in obj.keys() {
-            if key != "tx" && sh.router.by_name(key).is_none() {
+            if key != "tx" && key != "fw" && sh.router.by_name(key).is_none() {
                 return Err(sdk::INVALID_REQUEST.with(format!(
                     "app_state has a section {key:?} that no module owns"
                 )));
@@ -157,14 +174,29 @@ impl StoaApp {
             params::parse_genesis(obj.get("tx").unwrap_or(&params::default_genesis()))?;
 
         let mut state = State::new(sh.store.clone());
+        let fw_params: Option<FrameworkParams> = obj
+            .get("fw")
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .map_err(|e| sdk::JSON_UNMARSHAL.with(format!("app_state.fw: {e}")))
+            })
+            .transpose()?;
         let block = BlockInfo {
             chain_id: chain_id.to_string(),
             height: initial_height,
+            time_seconds: genesis_time.0,
+            time_nanos: genesis_time.1,
             ..Default::default()
         };
         {
             let mut ctx = Ctx::unmetered(&mut state, block, ExecMode::Finalize);
             params::store_params(ctx.state_mut(), &tx_genesis.params)?;
+            if genesis_time != (0, 0) {
+                record_genesis_time(&mut ctx, genesis_time.0, genesis_time.1)?;
+            }
+            if let Some(p) = &fw_params {
+                stoa_framework::params::store(&mut ctx, p)?;
+            }
             ctx.state_mut()
                 .set(params::CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec());
             BankKeeper.register_module_accounts(&mut ctx, &sh.router.module_accounts())?;
@@ -191,6 +223,7 @@ impl StoaApp {
         mempool.chain_id = chain_id.to_string();
         mempool.params = Some(tx_genesis.params);
         mempool.next_height = initial_height;
+        mempool.time = genesis_time;
         drop(mempool);
 
         let mut c = lock(&sh.consensus);
@@ -247,6 +280,7 @@ impl StoaApp {
         m.params = load_params(&m.state).ok();
         m.chain_id = chain_id;
         m.next_height = info.version + 1;
+        m.time = clock_in(&m.state).unwrap_or_default();
         Ok(info.version)
     }
 
@@ -277,6 +311,8 @@ impl StoaApp {
         let block = BlockInfo {
             chain_id: m.chain_id.clone(),
             height: m.next_height,
+            time_seconds: m.time.0,
+            time_nanos: m.time.1,
             ..Default::default()
         };
         let mode = if recheck {

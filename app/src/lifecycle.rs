@@ -5,7 +5,8 @@
 //! end-block hooks, invariants when configured, and finally the store computes the app hash.
 
 use rayon::prelude::*;
-use stoa_framework::block_record::{record_block, DEFAULT_BLOCK_HASH_RETENTION};
+use stoa_bank::{AuthKeeper, BankKeeper};
+use stoa_framework::block_record::{block_hash_retention, record_block};
 use stoa_framework::{sdk, BlockInfo, Ctx, Event, ExecMode, State, StoaError, StoaResult, Store};
 
 use crate::modules::Router;
@@ -71,7 +72,9 @@ pub fn execute_block(
     // 1. Begin block: the framework's record (hash and time), then every module in order.
     {
         let mut ctx = Ctx::unmetered(&mut state, block.clone(), ExecMode::Finalize);
-        record_block(&mut ctx, DEFAULT_BLOCK_HASH_RETENTION)?;
+        let retention = block_hash_retention(&mut ctx)?;
+        record_block(&mut ctx, retention)?;
+        register_new_module_accounts(env.router, &mut ctx)?;
         for m in env.router.modules() {
             ctx.in_module(m.name(), |ctx| m.begin_block(ctx))
                 .map_err(|e| halt(m.name(), "begin_block", e))?;
@@ -222,6 +225,17 @@ fn run_txs_and_end_block(
         .prepare_owned(header.height, writes)
         .map_err(|e| sdk::IO.with(format!("preparing version {}: {e}", header.height)))?;
     Ok((tx_results, events, app_hash))
+}
+
+/// Registers the module accounts of modules added after genesis, the first time the chain
+/// runs them (an upgrade that adds a module needs no migration for its accounts).
+fn register_new_module_accounts(router: &Router, ctx: &mut Ctx<'_>) -> StoaResult<()> {
+    for spec in router.module_accounts() {
+        if !BankKeeper.has_module_account(ctx, spec.name)? {
+            BankKeeper.register_module_accounts(ctx, &[spec])?;
+        }
+    }
+    Ok(())
 }
 
 /// Every module's invariants; the first broken one is the error.

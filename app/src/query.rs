@@ -7,7 +7,7 @@ use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResul
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse, TxRaw};
 use prost::bytes::Bytes;
 use prost::Message;
-use stoa_framework::block_record::last_block;
+use stoa_framework::block_record::{clock_in, last_block};
 use stoa_framework::{sdk, BlockInfo, Ctx, ExecMode, State, StoaError, StoaResult, Store};
 use tendermint_proto::v0_38::abci::{RequestQuery, ResponseQuery};
 use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
@@ -94,8 +94,13 @@ pub fn grpc_query(
         .ok_or_else(|| sdk::UNKNOWN_REQUEST.with(format!("no module answers query path {path}")))?;
     let version = resolve_height(store, height)?;
     let mut state = state_at(store, version);
+    // Queries see the clock and chain of the version they read.
+    let (time_seconds, time_nanos) = clock_in(&state)?;
     let block = BlockInfo {
+        chain_id: load_chain_id(&state)?.unwrap_or_default(),
         height: version,
+        time_seconds,
+        time_nanos,
         ..Default::default()
     };
     let mut ctx = Ctx::unmetered(&mut state, block, ExecMode::Query);

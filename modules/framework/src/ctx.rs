@@ -395,12 +395,23 @@ impl<'a> Ctx<'a> {
         let Some(hash) = self.block_hash_at(height)? else {
             return Ok(None);
         };
-        let mut h = Sha256::new();
-        h.update((domain.len() as u64).to_be_bytes());
-        h.update(domain);
-        h.update(height.to_be_bytes());
-        h.update(hash);
-        Ok(Some(h.finalize().into()))
+        Ok(Some(derive_randomness(domain, height, &hash)))
+    }
+
+    /// Randomness drawn at a time: that of the first block at or after the first minute
+    /// boundary at or after `time` (the same value [`Ctx::randomness`] gives for that block's
+    /// height). Answers the same for a month (the anchors' retention), so a proof made long
+    /// after can be checked against the seed drawn when its work began. `None` while that
+    /// block is in the future or after its anchor expired.
+    pub fn randomness_at(
+        &mut self,
+        domain: &[u8],
+        time: i64,
+    ) -> Result<Option<[u8; 32]>, StoaError> {
+        let Some((height, hash)) = crate::block_record::randomness_anchor(self, time)? else {
+            return Ok(None);
+        };
+        Ok(Some(derive_randomness(domain, height, &hash)))
     }
 
     /// The state read-only, unmetered (pre-block checks in CheckTx).
@@ -417,4 +428,13 @@ impl<'a> Ctx<'a> {
     pub fn checked<T>(v: Option<T>, what: &str) -> Result<T, StoaError> {
         v.ok_or_else(|| sdk::OVERFLOW.with(what.to_string()))
     }
+}
+
+fn derive_randomness(domain: &[u8], height: u64, hash: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update((domain.len() as u64).to_be_bytes());
+    h.update(domain);
+    h.update(height.to_be_bytes());
+    h.update(hash);
+    h.finalize().into()
 }

@@ -18,28 +18,33 @@ pub enum Every {
 }
 
 /// True when the schedule `name` of `module` is due now; records the run so that it is due
-/// again only after the next interval. The first call is always due.
+/// again only after the next interval. The first call is always due. `Every::Seconds(s)` runs
+/// are aligned to the first run's time plus whole intervals (`first + k * s`), whatever the
+/// block times: a late block does not push the later runs back, and intervals skipped while no
+/// block came are one run, not a burst.
 pub fn due(ctx: &mut Ctx<'_>, module: &str, name: &str, every: Every) -> Result<bool, StoaError> {
     let key = state_key::schedule_mark(module, name);
     let now = ctx.block_time();
-    let is_due = match every {
-        Every::Blocks(n) => n > 0 && ctx.height().is_multiple_of(n),
+    let mark = match every {
+        Every::Blocks(n) => (n > 0 && ctx.height().is_multiple_of(n)).then_some(now),
         Every::Seconds(s) => match ctx.state_mut().get(&key)? {
-            Some(raw) if raw.len() >= 8 => {
+            Some(raw) if raw.len() >= 8 && s > 0 => {
                 let mut b = [0u8; 8];
                 b.copy_from_slice(&raw[..8]);
                 let last = i64::from_be_bytes(b);
-                now.saturating_sub(last) >= s
+                let elapsed = now.saturating_sub(last);
+                (elapsed >= s).then(|| last.saturating_add(elapsed - elapsed % s))
             }
-            _ => true,
+            _ => Some(now),
         },
     };
-    if is_due {
-        let mut mark = now.to_be_bytes().to_vec();
-        mark.extend_from_slice(&ctx.height().to_be_bytes());
-        ctx.state_mut().set(key, mark);
-    }
-    Ok(is_due)
+    let Some(mark) = mark else {
+        return Ok(false);
+    };
+    let mut value = mark.to_be_bytes().to_vec();
+    value.extend_from_slice(&ctx.height().to_be_bytes());
+    ctx.state_mut().set(key, value);
+    Ok(true)
 }
 
 /// A queue under `prefix` of ids due at a block time: key = `prefix || due (i64 be, offset to

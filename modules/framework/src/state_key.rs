@@ -22,5 +22,21 @@ pub fn schedule_mark(module: &str, name: &str) -> Vec<u8> {
     format!("fw/sched/{module}/{name}").into_bytes()
 }
 
+/// `fw/genesis_time` -> InitChain's time (i64 be seconds, u32 be nanos).
+pub const GENESIS_TIME: &[u8] = b"fw/genesis_time";
+
+/// `fw/ra/<minute i64 be, sign flipped>` -> height (u64 be) and hash (32 bytes) of the first
+/// block at or after that minute's boundary (and any earlier boundary it was also the first
+/// after), kept for `anchor_retention_seconds`.
+pub fn anchor(minute: i64) -> Vec<u8> {
+    let mut k = ANCHOR_PREFIX.to_vec();
+    k.extend_from_slice(&((minute as u64) ^ (1 << 63)).to_be_bytes());
+    k
+}
+
+pub const ANCHOR_PREFIX: &[u8] = b"fw/ra/";
+/// The first key after every anchor.
+pub const ANCHOR_END: &[u8] = b"fw/ra0";
+
 /// `fw/params` -> the framework's params (JSON).
 pub const PARAMS: &[u8] = b"fw/params";
