@@ -2,6 +2,7 @@
 //! errors with stable codes, typed events, coin math and the fixed-point types modules share.
 
 pub mod address;
+pub mod be_bytes;
 pub mod block_record;
 pub mod coins;
 pub mod ctx;
@@ -9,11 +10,15 @@ pub mod error;
 pub mod events;
 pub mod fixed;
 pub mod gas;
+pub mod math;
 pub mod module;
+pub mod rewards;
 pub mod schedule;
 pub mod state;
 pub mod state_key;
 pub mod store;
+pub mod stream;
+pub mod vesting;
 
 pub use address::{module_address, Address, BECH32_PREFIX};
 pub use coins::{validate_denom, Coin, Coins};
