@@ -219,6 +219,14 @@ pub fn pow(base: U128F128, n: u64) -> Option<U128F128> {
         if n >> i & 1 == 1 {
             acc = acc.mul(b);
         }
+        // The powers only grow (base > 1) or only shrink (base < 1), so stop once the result
+        // is sure not to fit or to round to zero, before the exponent could overflow.
+        if acc.e > 0 {
+            return None;
+        }
+        if acc.e < -1000 {
+            return Some(U128F128::ZERO);
+        }
     }
     acc.to_q128().map(U128F128)
 }
@@ -378,5 +386,14 @@ mod tests {
             pow(U128F128::from_ratio(1, 2).unwrap(), 130),
             Some(U128F128::ZERO)
         );
+        let tiny = U128F128::from_bits(U256::ONE);
+        assert_eq!(pow(tiny, u64::MAX), Some(U128F128::ZERO));
+        assert_eq!(pow(U128F128::from_int(2), u64::MAX), None);
+        assert_eq!(pow(U128F128::ONE, u64::MAX), Some(U128F128::ONE));
+        let just_above = U128F128::ONE.checked_add(tiny).unwrap();
+        // (1 + 2^-128)^(2^64 - 1) = 1 + 2^-64 - 2^-128 + 2^-129 + ...
+        let p = pow(just_above, u64::MAX).unwrap().to_bits();
+        let want = (U256::ONE << 128) + (U256::ONE << 64);
+        assert!(p <= want && want - p <= U256::ONE);
     }
 }

@@ -124,12 +124,13 @@ impl RewardPool {
     /// Shares `amount` among the current holders (with anything undistributed).
     pub fn add_reward(&mut self, amount: u128) -> Result<(), StoaError> {
         let added = self.added()?.checked_add(amount);
-        self.added = encode_u128(added.ok_or_else(|| overflow("added"))?);
+        let added = added.ok_or_else(|| overflow("added"))?;
         let total = (self.undistributed()?)
             .checked_add(amount)
             .ok_or_else(|| overflow("undistributed"))?;
         let shares = U256::from(self.total_shares()?);
         if shares == U256::ZERO {
+            self.added = encode_u128(added);
             self.undistributed = encode_u128(total);
             return Ok(());
         }
@@ -137,9 +138,10 @@ impl RewardPool {
         let per_share = scaled / shares;
         let lost = scaled - per_share * shares;
         let acc = self.acc()?.checked_add(per_share);
-        self.acc = encode_u256(acc.ok_or_else(|| overflow("acc"))?);
         let dust = self.dust_scaled()?.checked_add(lost);
+        self.acc = encode_u256(acc.ok_or_else(|| overflow("acc"))?);
         self.dust = encode_u256(dust.ok_or_else(|| overflow("dust"))?);
+        self.added = encode_u128(added);
         self.undistributed = Vec::new();
         Ok(())
     }
@@ -162,49 +164,54 @@ impl RewardPool {
 
     /// Settles the holder, then adds `n` shares.
     pub fn add_shares(&mut self, h: &mut RewardHolder, n: u128) -> Result<(), StoaError> {
-        self.settle(h)?;
-        let mine = h
-            .shares()?
-            .checked_add(n)
-            .ok_or_else(|| overflow("shares"))?;
-        let total = (self.total_shares()?).checked_add(n);
+        let mut next = self.settled(h)?;
+        let mine = next.shares()?.checked_add(n);
+        let total = self.total_shares()?.checked_add(n);
+        next.shares = encode_u128(mine.ok_or_else(|| overflow("shares"))?);
         self.total_shares = encode_u128(total.ok_or_else(|| overflow("total shares"))?);
-        h.shares = encode_u128(mine);
+        *h = next;
         Ok(())
     }
 
     /// Settles the holder, then removes `n` of its shares.
     pub fn remove_shares(&mut self, h: &mut RewardHolder, n: u128) -> Result<(), StoaError> {
-        self.settle(h)?;
-        let mine = h.shares()?.checked_sub(n).ok_or_else(|| {
-            sdk::INSUFFICIENT_FUNDS.with(format!("removing {n} shares of {:?}", h.shares()))
+        let mut next = self.settled(h)?;
+        let have = next.shares()?;
+        let mine = have.checked_sub(n).ok_or_else(|| {
+            sdk::INSUFFICIENT_FUNDS.with(format!("removing {n} shares of {have}"))
         })?;
-        let total = (self.total_shares()?).checked_sub(n);
+        let total = self.total_shares()?.checked_sub(n);
         self.total_shares = encode_u128(total.ok_or_else(|| sdk::LOGIC.with("pool shares"))?);
-        h.shares = encode_u128(mine);
+        next.shares = encode_u128(mine);
+        *h = next;
         Ok(())
     }
 
     /// Pays the holder the whole units of its reward; returns the amount to move to it.
     pub fn claim(&mut self, h: &mut RewardHolder) -> Result<u128, StoaError> {
-        self.settle(h)?;
-        let owed = h.owed_scaled()?;
+        let mut next = self.settled(h)?;
+        let owed = next.owed_scaled()?;
         let amount = owed.into_words().0;
         let paid = self.paid()?.checked_add(amount);
         self.paid = encode_u128(paid.ok_or_else(|| overflow("paid"))?);
-        h.owed = encode_u256(owed & FRACTION);
+        next.owed = encode_u256(owed & FRACTION);
+        *h = next;
         Ok(amount)
     }
 
     /// Claims for a holder with no shares left and moves its last fraction of a unit to
-    /// dust, so that the holder's record can be deleted.
+    /// dust, so that the holder's record can be deleted (it is left as a new holder).
     pub fn close_holder(&mut self, h: &mut RewardHolder) -> Result<u128, StoaError> {
         if h.shares()? != 0 {
             return Err(sdk::INVALID_REQUEST.with("closing a holder that still has shares"));
         }
-        let amount = self.claim(h)?;
-        let dust = self.dust_scaled()?.checked_add(h.owed_scaled()?);
-        self.dust = encode_u256(dust.ok_or_else(|| overflow("dust"))?);
+        let owed = self.pending_scaled(h)?;
+        let amount = owed.into_words().0;
+        let paid = self.paid()?.checked_add(amount);
+        let dust = self.dust_scaled()?.checked_add(owed & FRACTION);
+        let dust = dust.ok_or_else(|| overflow("dust"))?;
+        self.paid = encode_u128(paid.ok_or_else(|| overflow("paid"))?);
+        self.dust = encode_u256(dust);
         *h = RewardHolder::default();
         Ok(amount)
     }
@@ -219,10 +226,14 @@ impl RewardPool {
         Ok(amount)
     }
 
-    fn settle(&self, h: &mut RewardHolder) -> Result<(), StoaError> {
-        h.owed = encode_u256(self.pending_scaled(h)?);
-        h.last_acc = encode_u256(self.acc()?);
-        Ok(())
+    /// The holder with what it accrued moved into `owed`; the caller stores it only once
+    /// the whole operation has succeeded, so a failing operation changes nothing.
+    fn settled(&self, h: &RewardHolder) -> Result<RewardHolder, StoaError> {
+        Ok(RewardHolder {
+            shares: h.shares.clone(),
+            last_acc: encode_u256(self.acc()?),
+            owed: encode_u256(self.pending_scaled(h)?),
+        })
     }
 }
 
@@ -257,5 +268,18 @@ mod tests {
             pool.pending_scaled(&a).unwrap() + pool.dust_scaled().unwrap(),
             SCALE
         );
+    }
+
+    #[test]
+    fn overflow_is_an_error_that_changes_nothing() {
+        let mut pool = RewardPool::default();
+        let mut h = RewardHolder::default();
+        pool.add_shares(&mut h, 1).unwrap();
+        pool.add_reward(u128::MAX).unwrap();
+        let (p, hh) = (pool.clone(), h.clone());
+        assert!(sdk::OVERFLOW.is(&pool.add_reward(1).unwrap_err()));
+        assert!(pool.add_shares(&mut h, u128::MAX).is_err());
+        assert_eq!((&pool, &h), (&p, &hh));
+        assert_eq!(pool.claim(&mut h), Ok(u128::MAX));
     }
 }
