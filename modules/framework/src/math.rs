@@ -1,7 +1,8 @@
 //! Deterministic fixed-point math for emission and decay curves: `U128F128` (unsigned, 128
 //! fractional bits, in a 256-bit integer), `exp_neg`, `ln`, integer powers, no floats.
 //!
-//! Precision guaranteed (and tested against 80-digit references in `tests/econ.rs`), with
+//! Precision guaranteed (and tested in `tests/econ.rs` against references computed with
+//! Python's `decimal` at 120 digits), with
 //! `ulp = 2^-128`, the error measured against the exact function of the exact input:
 //! - `exp_neg(x)`, every `x >= 0`: `|exp_neg(x) - e^-x| <= 1 ulp`.
 //! - `ln(x)`, every representable `x > 0`: `|ln(x) - ln x| <= 1 ulp`.
@@ -172,7 +173,8 @@ pub fn ln(x: U128F128) -> Option<I128F128> {
     if x.is_zero() {
         return None;
     }
-    // x = 2^e m with m in [1, 2), m with 192 fractional bits (exact: x has at most 256 bits).
+    // x = 2^e m with m in [1, 2), m with 192 fractional bits (cut below 2^-192 when x >= 2^64,
+    // which moves ln m by less than 2^-192).
     let top = 255 - x.0.leading_zeros() as i32;
     let e = top - 128;
     let shift = WF as i32 - top;

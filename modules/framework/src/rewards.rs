@@ -17,6 +17,8 @@
 //! of dust (for a community pool or burn). A reward added while there are no shares is kept
 //! as `undistributed` and shared out with the next `add_reward` (which may add 0).
 //!
+//! The pool only keeps the books: the caller moves the coins (into the pool's account on
+//! `add_reward`, out of it for what `claim`, `close_holder` and `sweep_dust` return).
 //! Stored with prost; amounts are `bytes` as `crate::be_bytes` encodes them.
 
 use crate::be_bytes::{decode_u128, decode_u256, encode_u128, encode_u256};

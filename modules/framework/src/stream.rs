@@ -10,7 +10,10 @@
 //! (`is_overdrawn`, `runs_out_at`, `arrears` tell it). Closing settles, then refunds the rest;
 //! arrears left at close are never paid.
 //!
-//! Stored with prost; amounts are `bytes` as `crate::be_bytes` encodes them.
+//! The stream only keeps the books: the caller moves the coins (payer to an escrow account
+//! on `deposit`, escrow to payee and payer for what `settle` and `close` return).
+//! Stored with prost; amounts are `bytes` as `crate::be_bytes` encodes them. Build one with
+//! `Stream::new` (`Stream::default()` is the empty record, which ends at time 0).
 
 use crate::be_bytes::{decode_u128, encode_u128};
 use crate::error::{sdk, StoaError};

@@ -256,6 +256,26 @@ fn filecoin_simple_minting_halves_every_six_years() {
     }
 }
 
+/// io.net-style emission falling 1.02% a month: month m emits e0 * 0.9898^m; summed over 20
+/// years it matches the geometric series e0 * (1 - 0.9898^240) / 0.0102.
+#[test]
+fn monthly_decay_sums_to_the_geometric_series() {
+    let e0: u128 = 5_000_000 * 10u128.pow(18);
+    let keep = U128F128::from_ratio(9_898, 10_000).unwrap();
+    let emitted: u128 = (0..240)
+        .map(|m| pow(keep, m).unwrap().mul_int_floor(e0).unwrap())
+        .sum();
+    let left = U128F128::ONE.checked_sub(pow(keep, 240).unwrap()).unwrap();
+    let series = left
+        .checked_div(U128F128::from_ratio(102, 10_000).unwrap())
+        .unwrap()
+        .mul_int_floor(e0)
+        .unwrap();
+    // 240 floors, and 0.9898 rounded down by under 2^-128.
+    assert!(series.abs_diff(emitted) <= 241, "{series} vs {emitted}");
+    assert_eq!(emitted / 10u128.pow(18), 448_340_079); // 448340079.94 by Python decimal
+}
+
 fn raw_below(max_int: u128) -> impl Strategy<Value = U128F128> {
     (0..max_int, any::<u128>()).prop_map(|(i, f)| U128F128::from_bits(U256::from_words(i, f)))
 }
