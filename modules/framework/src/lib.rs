@@ -1,8 +1,11 @@
-//! Stoa's framework: the Merklized state store, the execution context, the `Module` trait,
-//! errors with stable codes, typed events, coin math, the fixed-point types modules share,
-//! account keys with signature checks (`crypto`) and the way params are stored (`params`).
+//! Stoa's framework: the Merklized state store, the execution context, typed state (`typed`),
+//! the `Module` trait with one handler per message, errors with stable codes, typed events,
+//! coin math, fixed-point types and functions (`fixed`, `math`), account keys with signature
+//! checks (`crypto`), params (`params`), the clock and randomness (`block_record`,
+//! `schedule`), and shared economics: payment streams, reward pools, vesting.
 
 pub mod address;
+pub mod be_bytes;
 pub mod block_record;
 pub mod coins;
 pub mod crypto;
@@ -11,13 +14,17 @@ pub mod error;
 pub mod events;
 pub mod fixed;
 pub mod gas;
+pub mod math;
 pub mod module;
 pub mod params;
+pub mod rewards;
 pub mod schedule;
 pub mod state;
 pub mod state_key;
 pub mod store;
+pub mod stream;
 pub mod typed;
+pub mod vesting;
 
 pub use address::{module_address, Address, BECH32_PREFIX};
 pub use coins::{validate_denom, Coin, Coins};
