@@ -9,10 +9,10 @@
 //! written or a branch that wrote one is dropped ([`State::cached`]).
 
 use crate::error::{sdk, StoaError};
-use crate::store::Store;
+use crate::store::{is_empty_range, prefix_end, Store, StoreError};
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::ops::{Bound, RangeBounds};
+use std::ops::Bound;
 use std::sync::Arc;
 
 /// Which way a range is read.
@@ -27,6 +27,9 @@ pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 /// Live (key, value) pairs, ascending by key.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// One entry of the write map, borrowed.
+type WriteEntry<'a> = (&'a Vec<u8>, &'a Option<Vec<u8>>);
 
 /// What a key held in the write map before a write in an open branch: `None` = no entry.
 type Undo = (Vec<u8>, Option<Option<Vec<u8>>>);
@@ -86,8 +89,7 @@ impl State {
         }
     }
 
-    /// A read-only view of an older committed version: point reads only (listings need the
-    /// latest version, whose keys are indexed).
+    /// A read-only view of an older committed version (point reads and listings).
     pub fn at_version(store: Store, version: u64) -> Self {
         State {
             read_version: Some(version),
@@ -151,34 +153,21 @@ impl State {
     }
 
     /// Every live (key, value) under `prefix`, ascending: the committed pairs overlaid with the
-    /// writes of every layer.
+    /// writes of every layer. Works at historical versions within retention, as [`State::range`].
     pub fn iter_prefix(&self, prefix: &[u8]) -> Result<Pairs, StoaError> {
-        if let Some(v) = self.read_version {
-            return Err(sdk::NOT_SUPPORTED.with(format!(
-                "listing at historical height {v}; query the latest height"
-            )));
-        }
-        let committed = self
-            .store
-            .iter_prefix(prefix, None, None)
-            .map_err(|e| sdk::IO.with(format!("store scan: {e}")))?;
-        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
-            committed.into_iter().map(|(k, v)| (k, Some(v))).collect();
-        for (k, v) in self.writes.range(prefix.to_vec()..) {
-            if !k.starts_with(prefix) {
-                break;
-            }
-            merged.insert(k.clone(), v.clone());
-        }
-        Ok(merged
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect())
+        let end = prefix_end(prefix);
+        let end = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        self.range(Bound::Included(prefix), end, Order::Ascending, usize::MAX)
     }
 
     /// Live pairs with keys inside `(start, end)`, in `order`, at most `limit` of them: the
     /// committed pairs overlaid with the writes of every layer. A caller pages by passing the
     /// last key it saw as an excluded bound. Works at historical versions within retention.
+    ///
+    /// One streaming pass: the store's listing (of one committed version throughout, see
+    /// [`Store::visit_range`]) merged with the write map's range in `order`, a write replacing
+    /// the committed pair of its key and a delete hiding it, stopping at the `limit`-th live
+    /// pair. The store reads on past pairs the write map hides, so no paging is needed.
     pub fn range(
         &self,
         start: Bound<&[u8]>,
@@ -186,37 +175,52 @@ impl State {
         order: Order,
         limit: usize,
     ) -> Result<Pairs, StoaError> {
-        // Placeholder over `iter_prefix` of the bounds' common prefix; replaced by a streaming
-        // scan of the store.
-        let lo: &[u8] = match start {
-            Bound::Included(k) | Bound::Excluded(k) => k,
-            Bound::Unbounded => &[],
-        };
-        let hi: &[u8] = match end {
-            Bound::Included(k) | Bound::Excluded(k) => k,
-            Bound::Unbounded => &[],
-        };
-        let common = lo.iter().zip(hi).take_while(|(a, b)| a == b).count();
-        let prefix = if matches!(end, Bound::Unbounded) {
-            lo
-        } else {
-            &lo[..common]
-        };
-        let mut pairs: Pairs = self
-            .iter_prefix(prefix)?
-            .into_iter()
-            .filter(|(k, _)| {
-                <(Bound<&[u8]>, Bound<&[u8]>) as RangeBounds<[u8]>>::contains(
-                    &(start, end),
-                    k.as_slice(),
-                )
-            })
-            .collect();
-        if order == Order::Descending {
-            pairs.reverse();
+        let mut out = Pairs::new();
+        if limit == 0 || is_empty_range(start, end) {
+            return Ok(out);
         }
-        pairs.truncate(limit);
-        Ok(pairs)
+        let writes = self.writes.range::<[u8], _>((start, end));
+        let writes: Box<dyn Iterator<Item = WriteEntry<'_>>> = match order {
+            Order::Ascending => Box::new(writes),
+            Order::Descending => Box::new(writes.rev()),
+        };
+        let mut writes = writes.peekable();
+        let precedes = |a: &[u8], b: &[u8]| match order {
+            Order::Ascending => a < b,
+            Order::Descending => a > b,
+        };
+        let mut visit = |key: Vec<u8>, value: Vec<u8>| {
+            // The block's writes that come first, then the committed pair unless written.
+            while let Some((k, v)) = writes.next_if(|(k, _)| precedes(k, &key)) {
+                if let Some(v) = v {
+                    out.push((k.clone(), v.clone()));
+                    if out.len() == limit {
+                        return false;
+                    }
+                }
+            }
+            match writes.next_if(|(k, _)| **k == key) {
+                Some((_, Some(v))) => out.push((key, v.clone())),
+                Some((_, None)) => {}
+                None => out.push((key, value)),
+            }
+            out.len() < limit
+        };
+        self.store
+            .visit_range(start, end, order, self.read_version, &mut visit)
+            .map_err(|e| match e {
+                StoreError::ListingUnavailable { .. } => sdk::NOT_SUPPORTED.with(e.to_string()),
+                e => sdk::IO.with(format!("store scan: {e}")),
+            })?;
+        for (k, v) in writes {
+            if out.len() == limit {
+                break;
+            }
+            if let Some(v) = v {
+                out.push((k.clone(), v.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// Opens a branch: writes from now on can be dropped as one.

@@ -790,6 +790,14 @@ impl KvBackend for FlakyBackend {
     ) -> Box<dyn Iterator<Item = Result<KvPair, StoreError>> + 'a> {
         self.inner.scan(prefix, after)
     }
+    fn range<'a>(
+        &'a self,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Box<dyn Iterator<Item = Result<KvPair, StoreError>> + 'a> {
+        self.inner.range(start, end, reverse)
+    }
     fn last_at_or_before(&self, prefix: &[u8], upper: &[u8]) -> Result<Option<KvPair>, StoreError> {
         self.inner.last_at_or_before(prefix, upper)
     }
