@@ -176,13 +176,25 @@ impl State {
         limit: usize,
     ) -> Result<Pairs, StoaError> {
         let mut out = Pairs::new();
-        if limit == 0 || is_empty_range(start, end) {
+        let store_error = |e: StoreError| match e {
+            StoreError::ListingUnavailable { .. } => sdk::NOT_SUPPORTED.with(e.to_string()),
+            e => sdk::IO.with(format!("store scan: {e}")),
+        };
+        if limit == 0 {
+            // Still an error at a version that cannot be listed.
+            self.store
+                .visit_range(start, end, order, self.read_version, &mut |_, _| false)
+                .map_err(store_error)?;
             return Ok(out);
         }
-        let writes = self.writes.range::<[u8], _>((start, end));
-        let writes: Box<dyn Iterator<Item = WriteEntry<'_>>> = match order {
-            Order::Ascending => Box::new(writes),
-            Order::Descending => Box::new(writes.rev()),
+        let writes: Box<dyn Iterator<Item = WriteEntry<'_>>> = if is_empty_range(start, end) {
+            Box::new(std::iter::empty())
+        } else {
+            let writes = self.writes.range::<[u8], _>((start, end));
+            match order {
+                Order::Ascending => Box::new(writes),
+                Order::Descending => Box::new(writes.rev()),
+            }
         };
         let mut writes = writes.peekable();
         let precedes = |a: &[u8], b: &[u8]| match order {
@@ -208,10 +220,7 @@ impl State {
         };
         self.store
             .visit_range(start, end, order, self.read_version, &mut visit)
-            .map_err(|e| match e {
-                StoreError::ListingUnavailable { .. } => sdk::NOT_SUPPORTED.with(e.to_string()),
-                e => sdk::IO.with(format!("store scan: {e}")),
-            })?;
+            .map_err(store_error)?;
         for (k, v) in writes {
             if out.len() == limit {
                 break;
@@ -297,7 +306,211 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SledBackend;
     use crate::{BlockInfo, Ctx, ExecMode};
+    use proptest::prelude::*;
+
+    type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+    type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+    fn arb_batch() -> impl Strategy<Value = Batch> {
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(0u8..4, 1..3),
+                proptest::option::weighted(0.7, proptest::collection::vec(1u8..4, 1..3)),
+            ),
+            0..10,
+        )
+    }
+
+    fn arb_bound() -> impl Strategy<Value = Bound<Vec<u8>>> {
+        let key = || proptest::collection::vec(0u8..5, 0..3);
+        prop_oneof![
+            Just(Bound::Unbounded),
+            key().prop_map(Bound::Included),
+            key().prop_map(Bound::Excluded),
+        ]
+    }
+
+    fn apply(state: &mut State, model: &mut Model, batch: &Batch) {
+        for (key, value) in batch {
+            match value {
+                Some(v) => {
+                    state.set(key.clone(), v.clone());
+                    model.insert(key.clone(), v.clone());
+                }
+                None => {
+                    state.delete(key.clone());
+                    model.remove(key);
+                }
+            }
+        }
+    }
+
+    fn model_range(
+        model: &Model,
+        start: &Bound<Vec<u8>>,
+        end: &Bound<Vec<u8>>,
+        order: Order,
+    ) -> Pairs {
+        let bounds = (
+            start.as_ref().map(Vec::as_slice),
+            end.as_ref().map(Vec::as_slice),
+        );
+        let mut pairs: Pairs = model
+            .iter()
+            .filter(|(k, _)| std::ops::RangeBounds::<[u8]>::contains(&bounds, k.as_slice()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if order == Order::Descending {
+            pairs.reverse();
+        }
+        pairs
+    }
+
+    /// Pages through `state.range` `limit` pairs at a time, each page after the last key seen.
+    fn page_through(
+        state: &State,
+        start: &Bound<Vec<u8>>,
+        end: &Bound<Vec<u8>>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Pairs, StoaError> {
+        let (mut start, mut end) = (start.clone(), end.clone());
+        let mut out = Pairs::new();
+        loop {
+            let page = state.range(
+                start.as_ref().map(Vec::as_slice),
+                end.as_ref().map(Vec::as_slice),
+                order,
+                limit,
+            )?;
+            assert!(page.len() <= limit);
+            let full = page.len() == limit;
+            if let Some((last, _)) = page.last() {
+                match order {
+                    Order::Ascending => start = Bound::Excluded(last.clone()),
+                    Order::Descending => end = Bound::Excluded(last.clone()),
+                }
+            }
+            out.extend(page);
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)
+        ))]
+
+        /// `range` over committed versions (checkpoints forced every few keys or versions) and
+        /// a block's pending writes, some in an open branch, some in a dropped one, equals the
+        /// model's range paged to the end, in both orders and with any bounds and page size;
+        /// and a view of each retained older version lists that version.
+        #[test]
+        fn range_matches_model_over_store_and_block_writes(
+            blocks in proptest::collection::vec((arb_batch(), arb_batch(), any::<bool>()), 1..7),
+            pending in (arb_batch(), arb_batch(), arb_batch()),
+            retention in 0u64..4,
+            checkpoint_keys in 1usize..10,
+            checkpoint_versions in 1u64..4,
+            queries in proptest::collection::vec((arb_bound(), arb_bound(), any::<bool>(), 1usize..5), 1..6),
+        ) {
+            let backend = SledBackend::open_temporary().unwrap();
+            let store = Store::with_checkpoints(Box::new(backend), retention, checkpoint_keys, checkpoint_versions).unwrap();
+            let mut state = State::new(store.clone());
+            let mut model = Model::new();
+            let mut history: Vec<Model> = Vec::new();
+            for (i, (writes, branched, keep)) in blocks.iter().enumerate() {
+                apply(&mut state, &mut model, writes);
+                state.branch();
+                let mut in_branch = model.clone();
+                apply(&mut state, &mut in_branch, branched);
+                if *keep {
+                    state.commit_branch();
+                    model = in_branch;
+                } else {
+                    state.discard_branch();
+                }
+                store.prepare_owned(i as u64 + 1, state.take_writes()).unwrap();
+                store.commit().unwrap();
+                history.push(model.clone());
+            }
+            // The block in progress: plain writes, a dropped branch, an open one.
+            let (plain, dropped, open) = &pending;
+            apply(&mut state, &mut model, plain);
+            state.branch();
+            apply(&mut state, &mut model.clone(), dropped);
+            state.discard_branch();
+            state.branch();
+            apply(&mut state, &mut model, open);
+
+            let latest = history.len() as u64;
+            for (start, end, descending, limit) in &queries {
+                let order = if *descending { Order::Descending } else { Order::Ascending };
+                let got = page_through(&state, start, end, order, *limit).unwrap();
+                prop_assert_eq!(got, model_range(&model, start, end, order));
+                for (i, snapshot) in history.iter().enumerate() {
+                    let version = i as u64 + 1;
+                    let old = State::at_version(store.clone(), version);
+                    let got = page_through(&old, start, end, order, *limit);
+                    if retention != 0 && version + retention <= latest {
+                        prop_assert!(got.is_err());
+                        continue;
+                    }
+                    prop_assert_eq!(got.unwrap(), model_range(snapshot, start, end, order), "version {}", version);
+                }
+            }
+            for prefix in [vec![], vec![0u8], vec![1, 3], vec![3]] {
+                let end = prefix_end(&prefix);
+                let end = end.map_or(Bound::Unbounded, Bound::Excluded);
+                let want = model_range(&model, &Bound::Included(prefix.clone()), &end, Order::Ascending);
+                prop_assert_eq!(state.iter_prefix(&prefix).unwrap(), want);
+                let snapshot = &history[history.len() - 1];
+                let want = model_range(snapshot, &Bound::Included(prefix.clone()), &end, Order::Ascending);
+                prop_assert_eq!(State::at_version(store.clone(), latest).iter_prefix(&prefix).unwrap(), want);
+            }
+        }
+    }
+
+    #[test]
+    fn range_reads_past_pairs_the_block_deleted() {
+        let store = Store::open_temporary().unwrap();
+        let mut state = State::new(store.clone());
+        for i in 0..100u8 {
+            state.set(vec![b'k', i], vec![i + 1]);
+        }
+        store.prepare_owned(1, state.take_writes()).unwrap();
+        store.commit().unwrap();
+        // The block deletes the first 90 and adds one past the end.
+        for i in 0..90u8 {
+            state.delete(vec![b'k', i]);
+        }
+        state.set(vec![b'k', 200], vec![1]);
+        let got = state
+            .range(
+                Bound::Included(b"k"),
+                Bound::Excluded(b"l"),
+                Order::Ascending,
+                5,
+            )
+            .unwrap();
+        let keys: Vec<u8> = got.iter().map(|(k, _)| k[1]).collect();
+        assert_eq!(keys, [90, 91, 92, 93, 94]);
+        let got = state
+            .range(
+                Bound::Unbounded,
+                Bound::Excluded(&[b'k', 95][..]),
+                Order::Descending,
+                3,
+            )
+            .unwrap();
+        let keys: Vec<u8> = got.iter().map(|(k, _)| k[1]).collect();
+        assert_eq!(keys, [94, 93, 92]);
+        assert_eq!(state.iter_prefix(b"k").unwrap().len(), 11);
+    }
 
     fn decode(raw: Option<&[u8]>) -> Result<Vec<u8>, StoaError> {
         Ok(raw.unwrap_or_default().to_vec())

@@ -449,11 +449,10 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<KvPair>, StoreError> {
         let mut out = Vec::new();
-        if limit == 0 {
-            return Ok(out);
-        }
         self.visit_range(start, end, order, version, &mut |key, value| {
-            out.push((key, value));
+            if out.len() < limit {
+                out.push((key, value));
+            }
             out.len() < limit
         })?;
         Ok(out)

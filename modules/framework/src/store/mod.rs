@@ -245,7 +245,7 @@ impl Store {
     }
 
     /// As [`Store::with_backend`], with the checkpoint thresholds given (tests use small ones).
-    fn with_checkpoints(
+    pub(crate) fn with_checkpoints(
         backend: Box<dyn KvBackend>,
         retention: u64,
         checkpoint_keys: usize,
