@@ -2,10 +2,11 @@
 //!
 //! Layout (see `keys.rs`): each version's new tree nodes, with the values of their leaves, as a
 //! few chunks; a "latest value" map keyed by raw key as of a checkpoint, plus each later
-//! version's writes; key preimages; per-version roots; and a stale index, all in one backend
+//! version's writes; key preimages; per-version roots; a stale index; and per checkpoint the
+//! keys it changed (what listings at older versions need, see `listing.rs`), all in one backend
 //! keyspace. A block's writes are turned into tree nodes by [`Store::prepare`], which also
-//! writes the new version's own records (chunks, root, writes record, stale list: nothing reads
-//! them yet); [`Store::commit`] then makes the version the committed one in one atomic batch
+//! writes the new version's own records (chunks, root, writes record, stale list, a
+//! checkpoint's changed keys: nothing reads them yet); [`Store::commit`] then makes the version the committed one in one atomic batch
 //! followed by a flush, so a crash at any point leaves the last fully committed version
 //! readable (and `open` deletes the records of a version that never was). Pruning rides along
 //! in the commit's batch.
