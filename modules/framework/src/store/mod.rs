@@ -6,10 +6,10 @@
 //! keys it changed (what listings at older versions need, see `listing.rs`), all in one backend
 //! keyspace. A block's writes are turned into tree nodes by [`Store::prepare`], which also
 //! writes the new version's own records (chunks, root, writes record, stale list, a
-//! checkpoint's changed keys: nothing reads them yet); [`Store::commit`] then makes the version the committed one in one atomic batch
-//! followed by a flush, so a crash at any point leaves the last fully committed version
-//! readable (and `open` deletes the records of a version that never was). Pruning rides along
-//! in the commit's batch.
+//! checkpoint's changed keys: nothing reads them yet); [`Store::commit`] then makes the
+//! version the committed one in one atomic batch followed by a flush, so a crash at any point
+//! leaves the last fully committed version readable (and `open` deletes the records of a
+//! version that never was). Pruning rides along in the commit's batch.
 //!
 //! Why this shape: sled costs several microseconds per operation, so one operation per node and
 //! per written key made a 5,000-transfer block cost hundreds of milliseconds to commit. Here a
@@ -129,8 +129,9 @@ struct Staged {
 }
 
 /// Namespaces whose keys start with the version they belong to: a version's tree node chunks
-/// and their index, its root, writes record, stale list and (a checkpoint) changed-key index. `prepare` writes these for the new
-/// version to the backend at once, while the block's signatures are still being verified:
+/// and their index, its root, writes record, stale list and (a checkpoint's) changed-key index.
+/// `prepare` writes these for the new version to the backend at once, while the block's
+/// signatures are still being verified:
 /// nothing reads a version's records before the last-commit record names it (and `open`
 /// deletes those of any version after it, left by a crash before `commit`), so they need not
 /// wait for `commit`, which then only writes the small rest.
