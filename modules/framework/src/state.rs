@@ -9,10 +9,10 @@
 //! written or a branch that wrote one is dropped ([`State::cached`]).
 
 use crate::error::{sdk, StoaError};
-use crate::store::Store;
+use crate::store::{is_empty_range, prefix_end, Store, StoreError};
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::ops::{Bound, RangeBounds};
+use std::ops::Bound;
 use std::sync::Arc;
 
 /// Which way a range is read.
@@ -27,6 +27,9 @@ pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 /// Live (key, value) pairs, ascending by key.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// One entry of the write map, borrowed.
+type WriteEntry<'a> = (&'a Vec<u8>, &'a Option<Vec<u8>>);
 
 /// What a key held in the write map before a write in an open branch: `None` = no entry.
 type Undo = (Vec<u8>, Option<Option<Vec<u8>>>);
@@ -86,8 +89,7 @@ impl State {
         }
     }
 
-    /// A read-only view of an older committed version: point reads only (listings need the
-    /// latest version, whose keys are indexed).
+    /// A read-only view of an older committed version (point reads and listings).
     pub fn at_version(store: Store, version: u64) -> Self {
         State {
             read_version: Some(version),
@@ -151,34 +153,21 @@ impl State {
     }
 
     /// Every live (key, value) under `prefix`, ascending: the committed pairs overlaid with the
-    /// writes of every layer.
+    /// writes of every layer. Works at historical versions within retention, as [`State::range`].
     pub fn iter_prefix(&self, prefix: &[u8]) -> Result<Pairs, StoaError> {
-        if let Some(v) = self.read_version {
-            return Err(sdk::NOT_SUPPORTED.with(format!(
-                "listing at historical height {v}; query the latest height"
-            )));
-        }
-        let committed = self
-            .store
-            .iter_prefix(prefix, None, None)
-            .map_err(|e| sdk::IO.with(format!("store scan: {e}")))?;
-        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
-            committed.into_iter().map(|(k, v)| (k, Some(v))).collect();
-        for (k, v) in self.writes.range(prefix.to_vec()..) {
-            if !k.starts_with(prefix) {
-                break;
-            }
-            merged.insert(k.clone(), v.clone());
-        }
-        Ok(merged
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect())
+        let end = prefix_end(prefix);
+        let end = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        self.range(Bound::Included(prefix), end, Order::Ascending, usize::MAX)
     }
 
     /// Live pairs with keys inside `(start, end)`, in `order`, at most `limit` of them: the
     /// committed pairs overlaid with the writes of every layer. A caller pages by passing the
     /// last key it saw as an excluded bound. Works at historical versions within retention.
+    ///
+    /// One streaming pass: the store's listing (of one committed version throughout, see
+    /// [`Store::visit_range`]) merged with the write map's range in `order`, a write replacing
+    /// the committed pair of its key and a delete hiding it, stopping at the `limit`-th live
+    /// pair. The store reads on past pairs the write map hides, so no paging is needed.
     pub fn range(
         &self,
         start: Bound<&[u8]>,
@@ -186,37 +175,61 @@ impl State {
         order: Order,
         limit: usize,
     ) -> Result<Pairs, StoaError> {
-        // Placeholder over `iter_prefix` of the bounds' common prefix; replaced by a streaming
-        // scan of the store.
-        let lo: &[u8] = match start {
-            Bound::Included(k) | Bound::Excluded(k) => k,
-            Bound::Unbounded => &[],
+        let mut out = Pairs::new();
+        let store_error = |e: StoreError| match e {
+            StoreError::ListingUnavailable { .. } => sdk::NOT_SUPPORTED.with(e.to_string()),
+            e => sdk::IO.with(format!("store scan: {e}")),
         };
-        let hi: &[u8] = match end {
-            Bound::Included(k) | Bound::Excluded(k) => k,
-            Bound::Unbounded => &[],
-        };
-        let common = lo.iter().zip(hi).take_while(|(a, b)| a == b).count();
-        let prefix = if matches!(end, Bound::Unbounded) {
-            lo
-        } else {
-            &lo[..common]
-        };
-        let mut pairs: Pairs = self
-            .iter_prefix(prefix)?
-            .into_iter()
-            .filter(|(k, _)| {
-                <(Bound<&[u8]>, Bound<&[u8]>) as RangeBounds<[u8]>>::contains(
-                    &(start, end),
-                    k.as_slice(),
-                )
-            })
-            .collect();
-        if order == Order::Descending {
-            pairs.reverse();
+        if limit == 0 {
+            // Still an error at a version that cannot be listed.
+            self.store
+                .visit_range(start, end, order, self.read_version, &mut |_, _| false)
+                .map_err(store_error)?;
+            return Ok(out);
         }
-        pairs.truncate(limit);
-        Ok(pairs)
+        let writes: Box<dyn Iterator<Item = WriteEntry<'_>>> = if is_empty_range(start, end) {
+            Box::new(std::iter::empty())
+        } else {
+            let writes = self.writes.range::<[u8], _>((start, end));
+            match order {
+                Order::Ascending => Box::new(writes),
+                Order::Descending => Box::new(writes.rev()),
+            }
+        };
+        let mut writes = writes.peekable();
+        let precedes = |a: &[u8], b: &[u8]| match order {
+            Order::Ascending => a < b,
+            Order::Descending => a > b,
+        };
+        let mut visit = |key: Vec<u8>, value: Vec<u8>| {
+            // The block's writes that come first, then the committed pair unless written.
+            while let Some((k, v)) = writes.next_if(|(k, _)| precedes(k, &key)) {
+                if let Some(v) = v {
+                    out.push((k.clone(), v.clone()));
+                    if out.len() == limit {
+                        return false;
+                    }
+                }
+            }
+            match writes.next_if(|(k, _)| **k == key) {
+                Some((_, Some(v))) => out.push((key, v.clone())),
+                Some((_, None)) => {}
+                None => out.push((key, value)),
+            }
+            out.len() < limit
+        };
+        self.store
+            .visit_range(start, end, order, self.read_version, &mut visit)
+            .map_err(store_error)?;
+        for (k, v) in writes {
+            if out.len() == limit {
+                break;
+            }
+            if let Some(v) = v {
+                out.push((k.clone(), v.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// Opens a branch: writes from now on can be dropped as one.
@@ -293,7 +306,211 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SledBackend;
     use crate::{BlockInfo, Ctx, ExecMode};
+    use proptest::prelude::*;
+
+    type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+    type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+    fn arb_batch() -> impl Strategy<Value = Batch> {
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(0u8..4, 1..3),
+                proptest::option::weighted(0.7, proptest::collection::vec(1u8..4, 1..3)),
+            ),
+            0..10,
+        )
+    }
+
+    fn arb_bound() -> impl Strategy<Value = Bound<Vec<u8>>> {
+        let key = || proptest::collection::vec(0u8..5, 0..3);
+        prop_oneof![
+            Just(Bound::Unbounded),
+            key().prop_map(Bound::Included),
+            key().prop_map(Bound::Excluded),
+        ]
+    }
+
+    fn apply(state: &mut State, model: &mut Model, batch: &Batch) {
+        for (key, value) in batch {
+            match value {
+                Some(v) => {
+                    state.set(key.clone(), v.clone());
+                    model.insert(key.clone(), v.clone());
+                }
+                None => {
+                    state.delete(key.clone());
+                    model.remove(key);
+                }
+            }
+        }
+    }
+
+    fn model_range(
+        model: &Model,
+        start: &Bound<Vec<u8>>,
+        end: &Bound<Vec<u8>>,
+        order: Order,
+    ) -> Pairs {
+        let bounds = (
+            start.as_ref().map(Vec::as_slice),
+            end.as_ref().map(Vec::as_slice),
+        );
+        let mut pairs: Pairs = model
+            .iter()
+            .filter(|(k, _)| std::ops::RangeBounds::<[u8]>::contains(&bounds, k.as_slice()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if order == Order::Descending {
+            pairs.reverse();
+        }
+        pairs
+    }
+
+    /// Pages through `state.range` `limit` pairs at a time, each page after the last key seen.
+    fn page_through(
+        state: &State,
+        start: &Bound<Vec<u8>>,
+        end: &Bound<Vec<u8>>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Pairs, StoaError> {
+        let (mut start, mut end) = (start.clone(), end.clone());
+        let mut out = Pairs::new();
+        loop {
+            let page = state.range(
+                start.as_ref().map(Vec::as_slice),
+                end.as_ref().map(Vec::as_slice),
+                order,
+                limit,
+            )?;
+            assert!(page.len() <= limit);
+            let full = page.len() == limit;
+            if let Some((last, _)) = page.last() {
+                match order {
+                    Order::Ascending => start = Bound::Excluded(last.clone()),
+                    Order::Descending => end = Bound::Excluded(last.clone()),
+                }
+            }
+            out.extend(page);
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)
+        ))]
+
+        /// `range` over committed versions (checkpoints forced every few keys or versions) and
+        /// a block's pending writes, some in an open branch, some in a dropped one, equals the
+        /// model's range paged to the end, in both orders and with any bounds and page size;
+        /// and a view of each retained older version lists that version.
+        #[test]
+        fn range_matches_model_over_store_and_block_writes(
+            blocks in proptest::collection::vec((arb_batch(), arb_batch(), any::<bool>()), 1..7),
+            pending in (arb_batch(), arb_batch(), arb_batch()),
+            retention in 0u64..4,
+            checkpoint_keys in 1usize..10,
+            checkpoint_versions in 1u64..4,
+            queries in proptest::collection::vec((arb_bound(), arb_bound(), any::<bool>(), 1usize..5), 1..6),
+        ) {
+            let backend = SledBackend::open_temporary().unwrap();
+            let store = Store::with_checkpoints(Box::new(backend), retention, checkpoint_keys, checkpoint_versions).unwrap();
+            let mut state = State::new(store.clone());
+            let mut model = Model::new();
+            let mut history: Vec<Model> = Vec::new();
+            for (i, (writes, branched, keep)) in blocks.iter().enumerate() {
+                apply(&mut state, &mut model, writes);
+                state.branch();
+                let mut in_branch = model.clone();
+                apply(&mut state, &mut in_branch, branched);
+                if *keep {
+                    state.commit_branch();
+                    model = in_branch;
+                } else {
+                    state.discard_branch();
+                }
+                store.prepare_owned(i as u64 + 1, state.take_writes()).unwrap();
+                store.commit().unwrap();
+                history.push(model.clone());
+            }
+            // The block in progress: plain writes, a dropped branch, an open one.
+            let (plain, dropped, open) = &pending;
+            apply(&mut state, &mut model, plain);
+            state.branch();
+            apply(&mut state, &mut model.clone(), dropped);
+            state.discard_branch();
+            state.branch();
+            apply(&mut state, &mut model, open);
+
+            let latest = history.len() as u64;
+            for (start, end, descending, limit) in &queries {
+                let order = if *descending { Order::Descending } else { Order::Ascending };
+                let got = page_through(&state, start, end, order, *limit).unwrap();
+                prop_assert_eq!(got, model_range(&model, start, end, order));
+                for (i, snapshot) in history.iter().enumerate() {
+                    let version = i as u64 + 1;
+                    let old = State::at_version(store.clone(), version);
+                    let got = page_through(&old, start, end, order, *limit);
+                    if retention != 0 && version + retention <= latest {
+                        prop_assert!(got.is_err());
+                        continue;
+                    }
+                    prop_assert_eq!(got.unwrap(), model_range(snapshot, start, end, order), "version {}", version);
+                }
+            }
+            for prefix in [vec![], vec![0u8], vec![1, 3], vec![3]] {
+                let end = prefix_end(&prefix);
+                let end = end.map_or(Bound::Unbounded, Bound::Excluded);
+                let want = model_range(&model, &Bound::Included(prefix.clone()), &end, Order::Ascending);
+                prop_assert_eq!(state.iter_prefix(&prefix).unwrap(), want);
+                let snapshot = &history[history.len() - 1];
+                let want = model_range(snapshot, &Bound::Included(prefix.clone()), &end, Order::Ascending);
+                prop_assert_eq!(State::at_version(store.clone(), latest).iter_prefix(&prefix).unwrap(), want);
+            }
+        }
+    }
+
+    #[test]
+    fn range_reads_past_pairs_the_block_deleted() {
+        let store = Store::open_temporary().unwrap();
+        let mut state = State::new(store.clone());
+        for i in 0..100u8 {
+            state.set(vec![b'k', i], vec![i + 1]);
+        }
+        store.prepare_owned(1, state.take_writes()).unwrap();
+        store.commit().unwrap();
+        // The block deletes the first 90 and adds one past the end.
+        for i in 0..90u8 {
+            state.delete(vec![b'k', i]);
+        }
+        state.set(vec![b'k', 200], vec![1]);
+        let got = state
+            .range(
+                Bound::Included(b"k"),
+                Bound::Excluded(b"l"),
+                Order::Ascending,
+                5,
+            )
+            .unwrap();
+        let keys: Vec<u8> = got.iter().map(|(k, _)| k[1]).collect();
+        assert_eq!(keys, [90, 91, 92, 93, 94]);
+        let got = state
+            .range(
+                Bound::Unbounded,
+                Bound::Excluded(&[b'k', 95][..]),
+                Order::Descending,
+                3,
+            )
+            .unwrap();
+        let keys: Vec<u8> = got.iter().map(|(k, _)| k[1]).collect();
+        assert_eq!(keys, [94, 93, 92]);
+        assert_eq!(state.iter_prefix(b"k").unwrap().len(), 11);
+    }
 
     fn decode(raw: Option<&[u8]>) -> Result<Vec<u8>, StoaError> {
         Ok(raw.unwrap_or_default().to_vec())

@@ -1,6 +1,7 @@
 //! The key-value backend the store persists into: a small trait so sled can be swapped out.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use super::StoreError;
 
@@ -60,6 +61,16 @@ pub trait KvBackend: Send + Sync {
         &'a self,
         prefix: &[u8],
         after: Option<&[u8]>,
+    ) -> Box<dyn Iterator<Item = Result<KvPair, StoreError>> + 'a>;
+
+    /// Entries with keys inside `(start, end)` (full backend keys), ascending by key, or
+    /// descending when `reverse`. Lazy: the store reads only as many as it takes, so a limited
+    /// listing costs what it returns, not what the namespace holds.
+    fn range<'a>(
+        &'a self,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        reverse: bool,
     ) -> Box<dyn Iterator<Item = Result<KvPair, StoreError>> + 'a>;
 
     /// The entry with the greatest key `k` such that `prefix <= k <= upper` and `k` starts with

@@ -34,26 +34,47 @@ pub const WRITES: u8 = b'D';
 /// Stale index: `S | stale since version | piece (4 bytes BE) -> node keys no longer in the
 /// tree from that version on, and key hashes deleted at that version`, in pieces as `D`.
 pub const STALE: u8 = b'S';
+/// Changed-key index of a checkpoint: `K | checkpoint version | first raw key of the piece ->
+/// raw keys`, every key the versions folded by that checkpoint changed (after the previous
+/// checkpoint, up to and including this one), sorted and deduplicated, without values, in
+/// pieces of about [`INDEX_PIECE_BYTES`] keyed by their first key so that a bounded listing
+/// seeks straight to the pieces its bounds cover. What a listing at an older version needs once
+/// the `D` records are gone (see `Store::visit_range`); deleted by pruning once every retained
+/// version is at or after the checkpoint.
+pub const INDEX: u8 = b'K';
 /// Root per committed version: `R | version -> root`. Its presence marks a retained version.
 pub const ROOT: u8 = b'R';
 /// Last commit: version (8 bytes BE) ++ root (32 bytes).
 pub const LAST_COMMIT: &[u8] = b"Mlast_commit";
 /// The version the `L` map reflects (8 bytes BE); absent = none yet.
 pub const CHECKPOINT: &[u8] = b"Mcheckpoint";
+/// The oldest version a listing can be answered at (8 bytes BE); absent = 0, every version.
+/// Set once, when a store of format 2 or 3 (which kept no `K` records) is opened by this code:
+/// the versions its last checkpoint folded are listable no more.
+pub const LIST_FROM: &[u8] = b"Mlist_from";
 /// On-disk layout version, so an incompatible layout is refused rather than misread.
 pub const FORMAT: &[u8] = b"Mformat";
 /// The layout version written by this code. 1 was one backend key per tree node with a
-/// separate value history; 2 the chunked layout; 3 writes `D` and `S` records in pieces.
-pub const FORMAT_VERSION: &[u8] = &[3];
+/// separate value history; 2 the chunked layout; 3 writes `D` and `S` records in pieces; 4 adds
+/// the changed-key index `K` of each checkpoint and [`LIST_FROM`] (a build that knows only 3
+/// would checkpoint without writing `K`, which later listings at older versions rely on, so it
+/// must refuse a format-4 store).
+pub const FORMAT_VERSION: &[u8] = &[4];
 /// Layouts this code opens: 2 is read as 3 (a whole record is a record of one piece, under the
-/// version's key without a piece number).
-pub const READABLE_FORMATS: &[&[u8]] = &[&[2], FORMAT_VERSION];
+/// version's key without a piece number), and 2 and 3 are moved to 4 when opened (see
+/// [`LIST_FROM`]).
+pub const READABLE_FORMATS: &[&[u8]] = &[&[2], &[3], FORMAT_VERSION];
 
 /// The most bytes a `D` or `S` piece holds (about; an entry is never split). sled keeps values
 /// inside its tree nodes (16 entries to a leaf) and rewrites a whole node, beyond 128 KiB as a
 /// file of its own, when it splits: whole records of ~1.5 MB per version made every few commits
 /// rewrite tens of megabytes (commits of 15-180 ms instead of 5).
 pub const RECORD_PIECE_BYTES: usize = 64 * 1024;
+
+/// The most bytes a `K` piece holds (about). Smaller than a `D` piece: a listing decodes the
+/// piece its bound falls in for each checkpoint it looks past, and only some keys of it are in
+/// its range.
+pub const INDEX_PIECE_BYTES: usize = 16 * 1024;
 
 fn with_prefix(ns: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|p| p.len()).sum::<usize>();
@@ -96,6 +117,20 @@ pub fn writes_piece(version: u64, piece: u32) -> Vec<u8> {
 
 pub fn stale_piece(since: u64, piece: u32) -> Vec<u8> {
     with_prefix(STALE, &[&since.to_be_bytes(), &piece.to_be_bytes()])
+}
+
+/// The key of the `K` piece of checkpoint `version` whose first key is `first`.
+pub fn index_piece(version: u64, first: &[u8]) -> Vec<u8> {
+    with_prefix(INDEX, &[&version.to_be_bytes(), first])
+}
+
+/// The first backend key past every key of `version` in namespace `ns` (the namespace's end
+/// for the last possible version).
+pub fn version_end(ns: u8, version: u64) -> Vec<u8> {
+    match version.checked_add(1) {
+        Some(next) => with_prefix(ns, &[&next.to_be_bytes()]),
+        None => vec![ns + 1],
+    }
 }
 
 pub fn root(version: u64) -> Vec<u8> {
@@ -204,6 +239,31 @@ pub fn encode_writes<'a>(
         pieces.push(out);
     }
     pieces
+}
+
+/// Sorted keys as `K` pieces of about [`INDEX_PIECE_BYTES`], each with its first key: per key a
+/// 4-byte BE length and the key.
+pub fn encode_index<'a>(sorted_keys: impl Iterator<Item = &'a [u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut pieces = Vec::new();
+    let mut first: Option<&[u8]> = None;
+    let mut out = Vec::new();
+    for key in sorted_keys {
+        first.get_or_insert(key);
+        put_bytes(&mut out, key);
+        if out.len() >= INDEX_PIECE_BYTES {
+            pieces.extend(first.take().map(|f| (f.to_vec(), std::mem::take(&mut out))));
+        }
+    }
+    pieces.extend(first.map(|f| (f.to_vec(), out)));
+    pieces
+}
+
+pub fn decode_index(mut raw: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut out = Vec::new();
+    while !raw.is_empty() {
+        out.push(take_bytes(&mut raw, "changed-key index")?.to_vec());
+    }
+    Ok(out)
 }
 
 pub type DecodedWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;

@@ -2,13 +2,14 @@
 //!
 //! Layout (see `keys.rs`): each version's new tree nodes, with the values of their leaves, as a
 //! few chunks; a "latest value" map keyed by raw key as of a checkpoint, plus each later
-//! version's writes; key preimages; per-version roots; and a stale index, all in one backend
+//! version's writes; key preimages; per-version roots; a stale index; and per checkpoint the
+//! keys it changed (what listings at older versions need, see `listing.rs`), all in one backend
 //! keyspace. A block's writes are turned into tree nodes by [`Store::prepare`], which also
-//! writes the new version's own records (chunks, root, writes record, stale list: nothing reads
-//! them yet); [`Store::commit`] then makes the version the committed one in one atomic batch
-//! followed by a flush, so a crash at any point leaves the last fully committed version
-//! readable (and `open` deletes the records of a version that never was). Pruning rides along
-//! in the commit's batch.
+//! writes the new version's own records (chunks, root, writes record, stale list, a
+//! checkpoint's changed keys: nothing reads them yet); [`Store::commit`] then makes the
+//! version the committed one in one atomic batch followed by a flush, so a crash at any point
+//! leaves the last fully committed version readable (and `open` deletes the records of a
+//! version that never was). Pruning rides along in the commit's batch.
 //!
 //! Why this shape: sled costs several microseconds per operation, so one operation per node and
 //! per written key made a 5,000-transfer block cost hundreds of milliseconds to commit. Here a
@@ -20,11 +21,13 @@ mod batch_insert;
 mod chunks;
 mod jmt_reader;
 mod keys;
+mod listing;
 mod sled_backend;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
@@ -34,6 +37,7 @@ use rayon::prelude::*;
 use sha2::Sha256;
 
 pub use backend::{KvBackend, KvPair, WriteBatch};
+pub use listing::{is_empty_range, prefix_end};
 pub use sled_backend::SledBackend;
 
 use jmt_reader::{JmtReader, VersionNodes};
@@ -69,6 +73,8 @@ pub enum StoreError {
     EmptyTree(u64),
     #[error("operation not supported by the state store: {0}")]
     Unsupported(&'static str),
+    #[error("cannot list keys at version {version}: listings reach back to version {earliest} (the versions before it were written by an older on-disk format)")]
+    ListingUnavailable { version: u64, earliest: u64 },
 }
 
 impl StoreError {
@@ -123,17 +129,19 @@ struct Staged {
 }
 
 /// Namespaces whose keys start with the version they belong to: a version's tree node chunks
-/// and their index, its root, writes record and stale list. `prepare` writes these for the new
-/// version to the backend at once, while the block's signatures are still being verified:
+/// and their index, its root, writes record, stale list and (a checkpoint's) changed-key index.
+/// `prepare` writes these for the new version to the backend at once, while the block's
+/// signatures are still being verified:
 /// nothing reads a version's records before the last-commit record names it (and `open`
 /// deletes those of any version after it, left by a crash before `commit`), so they need not
 /// wait for `commit`, which then only writes the small rest.
-const VERSION_RECORDS: [u8; 5] = [
+const VERSION_RECORDS: [u8; 6] = [
     keys::NODE,
     keys::CHUNK_INDEX,
     keys::ROOT,
     keys::WRITES,
     keys::STALE,
+    keys::INDEX,
 ];
 
 /// The committed state readers see, changed only under the write lock by `commit`.
@@ -152,6 +160,8 @@ struct Committed {
     /// 15,000 keys), so each `prepare` deletes a few, on the path that runs alongside the
     /// block's signature verification; `open` finds any left by a restart.
     folded: VecDeque<(u64, u32)>,
+    /// The oldest version a listing can be answered at (see [`keys::LIST_FROM`]).
+    list_from: u64,
 }
 
 impl Committed {
@@ -237,7 +247,7 @@ impl Store {
     }
 
     /// As [`Store::with_backend`], with the checkpoint thresholds given (tests use small ones).
-    fn with_checkpoints(
+    pub(crate) fn with_checkpoints(
         backend: Box<dyn KvBackend>,
         retention: u64,
         checkpoint_keys: usize,
@@ -263,6 +273,7 @@ impl Store {
             None => 0,
             Some(raw) => keys::decode_version(&raw, "checkpoint record")?,
         };
+        let list_from = Self::upgrade_format(backend.as_ref(), info.is_some(), checkpoint)?;
         // The writes after the checkpoint, in version order, back into the overlay; those at
         // or before it are only left to delete.
         let mut overlay = Writes::new();
@@ -297,6 +308,7 @@ impl Store {
                     overlay,
                     pending,
                     folded: folded.into(),
+                    list_from,
                 }),
                 staged: Mutex::new(None),
             }),
@@ -321,67 +333,6 @@ impl Store {
         JmtReader::new(self.backend())
             .with_recent_nodes(recent.as_deref())
             .value_at(version, &KeyHash::with::<Sha256>(key))
-    }
-
-    /// All (key, value) pairs whose raw key starts with `prefix`, at the latest committed version,
-    /// ascending by raw key bytes; `start_after` skips keys <= it (pagination); `limit` caps count.
-    pub fn iter_prefix(
-        &self,
-        prefix: &[u8],
-        start_after: Option<&[u8]>,
-        limit: Option<usize>,
-    ) -> Result<Vec<KvPair>, StoreError> {
-        let guard = self.read_committed();
-        let full_prefix = keys::latest(prefix);
-        let after = start_after.map(keys::latest);
-        let mut stored = self
-            .backend()
-            .scan(&full_prefix, after.as_deref())
-            .map(|item| {
-                // Strip the namespace byte; every key from this scan carries it.
-                item.map(|(k, v)| (k.get(1..).unwrap_or_default().to_vec(), v))
-            })
-            .peekable();
-        let lower = match start_after {
-            Some(a) if a >= prefix => std::ops::Bound::Excluded(a),
-            _ => std::ops::Bound::Included(prefix),
-        };
-        let mut pending = guard
-            .overlay
-            .range::<[u8], _>((lower, std::ops::Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .peekable();
-        let mut out = Vec::new();
-        while limit.is_none_or(|l| out.len() < l) {
-            // Merge the two ascending streams; on equal keys the overlay is newer.
-            let take_overlay = match (stored.peek(), pending.peek()) {
-                (None, None) => break,
-                (Some(Err(_)), _) => {
-                    return Err(stored
-                        .next()
-                        .and_then(Result::err)
-                        .unwrap_or_else(|| StoreError::Corrupt("latest value scan failed".into())))
-                }
-                (Some(Ok(_)), None) => false,
-                (None, Some(_)) => true,
-                (Some(Ok((sk, _))), Some((ok, _))) => {
-                    if sk.as_slice() == ok.as_slice() {
-                        stored.next();
-                        true
-                    } else {
-                        ok.as_slice() < sk.as_slice()
-                    }
-                }
-            };
-            if take_overlay {
-                if let Some((k, Some(v))) = pending.next() {
-                    out.push((k.clone(), v.clone()));
-                }
-            } else if let Some(item) = stored.next() {
-                out.push(item?);
-            }
-        }
-        Ok(out)
     }
 
     /// As [`Store::prepare_owned`], for a caller that keeps its writes.
@@ -549,6 +500,17 @@ impl Store {
                 || committed.pending.len() as u64 + 1 >= self.inner.checkpoint_versions;
             if due {
                 Self::write_checkpoint(&committed, version, &effective, &mut batch);
+                // With a retention of 1 no older version outlives this commit, so nothing
+                // would ever read the index.
+                if self.inner.retention != 1 {
+                    let changed = merge_sorted(
+                        committed.overlay.keys().map(Vec::as_slice),
+                        effective.keys().map(Vec::as_slice),
+                    );
+                    for (first, piece) in keys::encode_index(changed) {
+                        ahead.put(keys::index_piece(version, &first), piece);
+                    }
+                }
                 (true, 0)
             } else {
                 let pieces = keys::encode_writes(effective.iter());
@@ -726,6 +688,36 @@ impl Store {
         Some(latest.saturating_add(1).saturating_sub(retention).max(1))
     }
 
+    /// The oldest version listings reach, moving a store of format 2 or 3 to format 4 first:
+    /// those kept no changed-key index, so the versions folded by their last checkpoint cannot
+    /// be listed (the versions after it can: their `D` records are replayed into the overlay,
+    /// and the next checkpoint indexes them). Written with the format in one batch, so a build
+    /// that knows only format 3, which would checkpoint without an index, refuses the store.
+    fn upgrade_format(
+        backend: &dyn KvBackend,
+        committed: bool,
+        checkpoint: u64,
+    ) -> Result<u64, StoreError> {
+        if let Some(raw) = backend.get(keys::LIST_FROM)? {
+            return keys::decode_version(&raw, "list-from record");
+        }
+        let format = backend.get(keys::FORMAT)?;
+        if !committed || format.as_deref() == Some(keys::FORMAT_VERSION) {
+            return Ok(0);
+        }
+        let mut batch = WriteBatch::new();
+        batch.put(keys::LIST_FROM.to_vec(), keys::encode_version(checkpoint));
+        batch.put(keys::FORMAT.to_vec(), keys::FORMAT_VERSION.to_vec());
+        backend.apply_batch(&batch)?;
+        backend.flush()?;
+        tracing::info!(
+            from = ?format,
+            list_from = checkpoint,
+            "state store: on-disk format moved to 4; listings at older versions reach back to the last checkpoint"
+        );
+        Ok(checkpoint)
+    }
+
     /// Deletes the version records (see [`VERSION_RECORDS`]) of every version after `last`
     /// (all of them when nothing was committed): what `prepare` wrote ahead for a version that
     /// was never committed.
@@ -735,14 +727,14 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut batch = WriteBatch::new();
         for ns in VERSION_RECORDS {
-            // Every key of version `last` sorts before its version followed by 0xff bytes.
-            let after = last.map(|v| {
-                let mut key = vec![ns];
-                key.extend_from_slice(&v.to_be_bytes());
-                key.extend_from_slice(&[0xff; 8]);
-                key
-            });
-            for item in backend.scan(&[ns], after.as_deref()) {
+            // The first key after every key of version `last` (a `K` key ends in a raw key of
+            // any length, so no fixed suffix bounds them).
+            let from = match last {
+                Some(v) => keys::version_end(ns, v),
+                None => vec![ns],
+            };
+            let end = [ns + 1];
+            for item in backend.range(Bound::Included(&from), Bound::Excluded(&end), false) {
                 batch.delete(item?.0);
             }
         }
@@ -932,8 +924,40 @@ impl Store {
         for (version, paths) in removals {
             chunks::remove(backend, version, &paths, batch)?;
         }
+
+        // Changed-key indexes of checkpoints at or before the cutoff: a listing at version `v`
+        // reads those of checkpoints after `v`, and every retained `v` is >= the cutoff. In
+        // the commit's batch, not earlier: until it lands, `cutoff - 1` is still readable.
+        let end = keys::version_end(keys::INDEX, cutoff);
+        for item in backend.range(
+            Bound::Included(&[keys::INDEX]),
+            Bound::Excluded(&end),
+            false,
+        ) {
+            batch.delete(item?.0);
+        }
         Ok(())
     }
+}
+
+/// The union of two ascending key sequences, ascending, each key once.
+fn merge_sorted<'a>(
+    a: impl Iterator<Item = &'a [u8]>,
+    b: impl Iterator<Item = &'a [u8]>,
+) -> impl Iterator<Item = &'a [u8]> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) => match x.cmp(y) {
+            std::cmp::Ordering::Less => a.next(),
+            std::cmp::Ordering::Greater => b.next(),
+            std::cmp::Ordering::Equal => {
+                b.next();
+                a.next()
+            }
+        },
+        (Some(_), None) => a.next(),
+        (None, _) => b.next(),
+    })
 }
 
 /// The new nodes of a version as chunk entries, sorted by path. Encoding tens of thousands of

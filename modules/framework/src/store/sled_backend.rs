@@ -64,6 +64,21 @@ impl KvBackend for SledBackend {
         Box::new(iter)
     }
 
+    fn range<'a>(
+        &'a self,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Box<dyn Iterator<Item = Result<KvPair, StoreError>> + 'a> {
+        let bounds = (start.map(<[u8]>::to_vec), end.map(<[u8]>::to_vec));
+        let iter = self.db.range::<Vec<u8>, _>(bounds);
+        if reverse {
+            Box::new(iter.rev().map(pair))
+        } else {
+            Box::new(iter.map(pair))
+        }
+    }
+
     fn last_at_or_before(&self, prefix: &[u8], upper: &[u8]) -> Result<Option<KvPair>, StoreError> {
         if upper < prefix {
             return Ok(None);
