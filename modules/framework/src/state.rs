@@ -205,7 +205,12 @@ impl State {
         let mut pairs: Pairs = self
             .iter_prefix(prefix)?
             .into_iter()
-            .filter(|(k, _)| (start, end).contains::<[u8]>(k.as_slice()))
+            .filter(|(k, _)| {
+                <(Bound<&[u8]>, Bound<&[u8]>) as RangeBounds<[u8]>>::contains(
+                    &(start, end),
+                    k.as_slice(),
+                )
+            })
             .collect();
         if order == Order::Descending {
             pairs.reverse();
