@@ -68,6 +68,12 @@ impl Router {
         self.by_query.get(path).map(|i| self.modules[*i].as_ref())
     }
 
+    /// Every query path some module answers, in byte order (for listings and checks; the
+    /// generic gRPC route looks paths up with `for_query`).
+    pub fn query_paths(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.by_query.keys().copied()
+    }
+
     /// Every module account of every module, for the bank at genesis.
     pub fn module_accounts(&self) -> Vec<ModuleAccountSpec> {
         self.modules
