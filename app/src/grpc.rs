@@ -1,37 +1,45 @@
-//! gRPC (tonic) on Cosmos SDK's service definitions: `cosmos.bank.v1beta1.Query`,
-//! `cosmos.auth.v1beta1.Query` and `cosmos.tx.v1beta1.Service`. Queries go through the same
-//! router as ABCI Query (`query::grpc_query`); `BroadcastTx` and `GetTx` go to CometBFT's RPC.
-//! Methods Stoa does not serve answer `UNIMPLEMENTED`.
+//! gRPC (tonic): every query path a module answers (`/pkg.Service/Method`, e.g.
+//! `/cosmos.bank.v1beta1.Query/Balance`) is served by one generic route that passes the raw
+//! request bytes to the same router as ABCI Query (`query::grpc_query`) and returns its raw
+//! answer, so a module's query service needs no code here. `cosmos.tx.v1beta1.Service` is
+//! written out because `BroadcastTx` and `GetTx` go to CometBFT's RPC. Reflection serves every
+//! file of `stoa_proto::FILE_DESCRIPTOR_SET`. Paths no one answers get `UNIMPLEMENTED`.
 
 // tonic's service traits return `Result<_, Status>` by value; helpers follow that shape.
 #![allow(clippy::result_large_err)]
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::str::FromStr;
+use std::task::{Context as TaskContext, Poll};
 
 use anyhow::Context;
 use cosmos_sdk_proto::cosmos::auth::v1beta1 as auth;
-use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as txpb;
+use prost::bytes::{Buf, BufMut, Bytes};
 use prost::Message;
 use stoa_framework::{sdk, BECH32_PREFIX};
 use tendermint_rpc::{Client as _, HttpClient};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::{http, Body as HttpBody, StdError};
+use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 use crate::app::StoaApp;
 use crate::config::AppConfig;
 use crate::query::{grpc_query, QueryError, SIMULATE_PATH};
 
+/// The encoded descriptors reflection serves: every proto file in stoa-proto's list.
+pub use stoa_proto::FILE_DESCRIPTOR_SET;
+
 /// The metadata key Cosmos SDK uses for the query height, both ways.
 pub const HEIGHT_HEADER: &str = "x-cosmos-block-height";
 
-/// The service implementation shared by all three services.
-#[derive(Clone)]
-pub struct GrpcServices {
-    app: StoaApp,
-    rpc_addr: String,
-}
+/// Answered here rather than by a module: the address prefix is the app's, not state.
+const BECH32_PREFIX_PATH: &str = "/cosmos.auth.v1beta1.Query/Bech32Prefix";
 
 /// tendermint-rpc's errors carry a whole trace; a gRPC status travels in a header, so keep
 /// the first line, capped.
@@ -64,46 +72,173 @@ fn to_status(e: QueryError) -> Status {
     )
 }
 
-impl GrpcServices {
+/// The height a request asks for in its metadata (0 = the latest).
+fn requested_height(metadata: &MetadataMap) -> Result<u64, Status> {
+    match metadata.get(HEIGHT_HEADER).map(|v| v.to_str()) {
+        None => Ok(0),
+        Some(Ok(v)) => v
+            .parse::<u64>()
+            .map_err(|_| Status::invalid_argument(format!("bad {HEIGHT_HEADER}"))),
+        Some(Err(_)) => Err(Status::invalid_argument(format!("bad {HEIGHT_HEADER}"))),
+    }
+}
+
+/// Runs a query on a blocking thread (the store reads disk); the answer and the height it was
+/// answered at, which goes back in the metadata.
+async fn query_raw(
+    app: StoaApp,
+    path: String,
+    data: Vec<u8>,
+    metadata: &MetadataMap,
+) -> Result<Response<Vec<u8>>, Status> {
+    let height = requested_height(metadata)?;
+    let (bytes, answered_at) = tokio::task::spawn_blocking(move || {
+        grpc_query(app.store(), app.router(), &path, &data, height)
+    })
+    .await
+    .map_err(|e| Status::internal(format!("query task: {e}")))?
+    .map_err(to_status)?;
+    let mut response = Response::new(bytes);
+    if let Ok(v) = answered_at.to_string().parse() {
+        response.metadata_mut().insert(HEIGHT_HEADER, v);
+    }
+    Ok(response)
+}
+
+/// A gRPC codec that leaves messages as bytes: the generic route neither decodes requests nor
+/// encodes answers, the module does.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Bytes;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+/// One unary call of the generic route: the request's path and bytes to `grpc_query`.
+struct RawQuery {
+    app: StoaApp,
+    path: String,
+}
+
+impl tonic::server::UnaryService<Bytes> for RawQuery {
+    type Response = Vec<u8>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Vec<u8>>, Status>> + Send>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let app = self.app.clone();
+        let path = std::mem::take(&mut self.path);
+        Box::pin(async move {
+            if path == BECH32_PREFIX_PATH {
+                let answer = auth::Bech32PrefixResponse {
+                    bech32_prefix: BECH32_PREFIX.into(),
+                };
+                return Ok(Response::new(answer.encode_to_vec()));
+            }
+            let (metadata, _, data) = request.into_parts();
+            query_raw(app, path, data.to_vec(), &metadata).await
+        })
+    }
+}
+
+/// The generic route: a tower service for any gRPC path, answered by the module the router
+/// finds for it (`Router::for_query`); a path no module answers gets `UNIMPLEMENTED` without
+/// reading its body. Installed as the fallback of the tonic router, so every method that no
+/// written-out service claims comes here.
+#[derive(Clone)]
+pub struct QueryRoute {
+    app: StoaApp,
+}
+
+impl QueryRoute {
+    pub fn new(app: StoaApp) -> Self {
+        QueryRoute { app }
+    }
+
+    /// Whether the route answers `path` (a module's query path, or one answered here).
+    pub fn serves(&self, path: &str) -> bool {
+        path == BECH32_PREFIX_PATH || self.app.router().for_query(path).is_some()
+    }
+}
+
+impl<B> tonic::codegen::Service<http::Request<B>> for QueryRoute
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let path = req.uri().path().to_string();
+        if !self.serves(&path) {
+            let status = Status::unimplemented(format!("{} is not served", short_path(&path)));
+            return Box::pin(async move { Ok(status.into_http()) });
+        }
+        let method = RawQuery {
+            app: self.app.clone(),
+            path,
+        };
+        Box::pin(async move {
+            let mut grpc = tonic::server::Grpc::new(RawCodec);
+            Ok(grpc.unary(method, req).await)
+        })
+    }
+}
+
+/// A client's path echoed in a status, capped (it travels in a header).
+fn short_path(path: &str) -> String {
+    path.chars().take(120).collect()
+}
+
+/// `cosmos.tx.v1beta1.Service`, written out: `Simulate` runs through `grpc_query`, but
+/// `BroadcastTx` and `GetTx` go to CometBFT's RPC.
+#[derive(Clone)]
+pub struct TxService {
+    app: StoaApp,
+    rpc_addr: String,
+}
+
+impl TxService {
     pub fn new(app: StoaApp, rpc_addr: impl Into<String>) -> Self {
-        GrpcServices {
+        TxService {
             app,
             rpc_addr: rpc_addr.into(),
         }
-    }
-
-    /// Encodes the request, runs the query on a blocking thread (the store reads disk), and
-    /// decodes the module's answer; the height answered goes back in the metadata.
-    async fn route<Req: Message, Resp: Message + Default>(
-        &self,
-        path: &'static str,
-        request: Request<Req>,
-    ) -> Result<Response<Resp>, Status> {
-        let height = request
-            .metadata()
-            .get(HEIGHT_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.parse::<u64>()
-                    .map_err(|_| Status::invalid_argument(format!("bad {HEIGHT_HEADER}: {v}")))
-            })
-            .transpose()?
-            .unwrap_or(0);
-        let data = request.into_inner().encode_to_vec();
-        let app = self.app.clone();
-        let (bytes, answered_at) = tokio::task::spawn_blocking(move || {
-            grpc_query(app.store(), app.router(), path, &data, height)
-        })
-        .await
-        .map_err(|e| Status::internal(format!("query task: {e}")))?
-        .map_err(to_status)?;
-        let resp = Resp::decode(bytes.as_slice())
-            .map_err(|e| Status::internal(format!("decoding the answer: {e}")))?;
-        let mut response = Response::new(resp);
-        if let Ok(v) = answered_at.to_string().parse() {
-            response.metadata_mut().insert(HEIGHT_HEADER, v);
-        }
-        Ok(response)
     }
 
     fn rpc(&self) -> Result<HttpClient, Status> {
@@ -212,107 +347,95 @@ impl GrpcServices {
     }
 }
 
-/// Writes a tonic service impl: routed methods go through `route`, the rest are unimplemented.
-/// (A macro around the whole impl so that `async_trait` sees plain `async fn`s.)
-macro_rules! service_impl {
-    (
-        impl $trait:path, for $ty:ty {
-            routed { $( $name:ident($req:ty) -> $resp:ty = $path:expr; )* }
-            unimplemented { $( $uname:ident($ureq:ty) -> $uresp:ty; )* }
-            $($custom:tt)*
-        }
-    ) => {
-        #[tonic::async_trait]
-        impl $trait for $ty {
-            $(
-                async fn $name(&self, request: Request<$req>) -> Result<Response<$resp>, Status> {
-                    self.route($path, request).await
-                }
-            )*
-            $(
-                async fn $uname(&self, _request: Request<$ureq>) -> Result<Response<$uresp>, Status> {
-                    Err(Status::unimplemented(concat!(stringify!($uname), " is not served by Stoa")))
-                }
-            )*
-            $($custom)*
-        }
-    };
-}
+#[tonic::async_trait]
+impl txpb::service_server::Service for TxService {
+    async fn simulate(
+        &self,
+        request: Request<txpb::SimulateRequest>,
+    ) -> Result<Response<txpb::SimulateResponse>, Status> {
+        let (metadata, _, req) = request.into_parts();
+        let answer = query_raw(
+            self.app.clone(),
+            SIMULATE_PATH.into(),
+            req.encode_to_vec(),
+            &metadata,
+        )
+        .await?;
+        let (metadata, bytes, extensions) = answer.into_parts();
+        let resp = txpb::SimulateResponse::decode(bytes.as_slice())
+            .map_err(|e| Status::internal(format!("decoding the answer: {e}")))?;
+        Ok(Response::from_parts(metadata, resp, extensions))
+    }
 
-service_impl! {
-    impl bank::query_server::Query, for GrpcServices {
-        routed {
-            balance(bank::QueryBalanceRequest) -> bank::QueryBalanceResponse = "/cosmos.bank.v1beta1.Query/Balance";
-            all_balances(bank::QueryAllBalancesRequest) -> bank::QueryAllBalancesResponse = "/cosmos.bank.v1beta1.Query/AllBalances";
-            total_supply(bank::QueryTotalSupplyRequest) -> bank::QueryTotalSupplyResponse = "/cosmos.bank.v1beta1.Query/TotalSupply";
-            supply_of(bank::QuerySupplyOfRequest) -> bank::QuerySupplyOfResponse = "/cosmos.bank.v1beta1.Query/SupplyOf";
-            params(bank::QueryParamsRequest) -> bank::QueryParamsResponse = "/cosmos.bank.v1beta1.Query/Params";
-        }
-        unimplemented {
-            spendable_balances(bank::QuerySpendableBalancesRequest) -> bank::QuerySpendableBalancesResponse;
-            spendable_balance_by_denom(bank::QuerySpendableBalanceByDenomRequest) -> bank::QuerySpendableBalanceByDenomResponse;
-            denom_metadata(bank::QueryDenomMetadataRequest) -> bank::QueryDenomMetadataResponse;
-            denom_metadata_by_query_string(bank::QueryDenomMetadataByQueryStringRequest) -> bank::QueryDenomMetadataByQueryStringResponse;
-            denoms_metadata(bank::QueryDenomsMetadataRequest) -> bank::QueryDenomsMetadataResponse;
-            denom_owners(bank::QueryDenomOwnersRequest) -> bank::QueryDenomOwnersResponse;
-            denom_owners_by_query(bank::QueryDenomOwnersByQueryRequest) -> bank::QueryDenomOwnersByQueryResponse;
-            send_enabled(bank::QuerySendEnabledRequest) -> bank::QuerySendEnabledResponse;
-        }
+    async fn broadcast_tx(
+        &self,
+        request: Request<txpb::BroadcastTxRequest>,
+    ) -> Result<Response<txpb::BroadcastTxResponse>, Status> {
+        self.broadcast(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_tx(
+        &self,
+        request: Request<txpb::GetTxRequest>,
+    ) -> Result<Response<txpb::GetTxResponse>, Status> {
+        self.get_tx_by_hash(&request.into_inner().hash)
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_txs_event(
+        &self,
+        _: Request<txpb::GetTxsEventRequest>,
+    ) -> Result<Response<txpb::GetTxsEventResponse>, Status> {
+        Err(not_served("GetTxsEvent"))
+    }
+
+    async fn get_block_with_txs(
+        &self,
+        _: Request<txpb::GetBlockWithTxsRequest>,
+    ) -> Result<Response<txpb::GetBlockWithTxsResponse>, Status> {
+        Err(not_served("GetBlockWithTxs"))
+    }
+
+    async fn tx_decode(
+        &self,
+        _: Request<txpb::TxDecodeRequest>,
+    ) -> Result<Response<txpb::TxDecodeResponse>, Status> {
+        Err(not_served("TxDecode"))
+    }
+
+    async fn tx_encode(
+        &self,
+        _: Request<txpb::TxEncodeRequest>,
+    ) -> Result<Response<txpb::TxEncodeResponse>, Status> {
+        Err(not_served("TxEncode"))
+    }
+
+    async fn tx_encode_amino(
+        &self,
+        _: Request<txpb::TxEncodeAminoRequest>,
+    ) -> Result<Response<txpb::TxEncodeAminoResponse>, Status> {
+        Err(not_served("TxEncodeAmino"))
+    }
+
+    async fn tx_decode_amino(
+        &self,
+        _: Request<txpb::TxDecodeAminoRequest>,
+    ) -> Result<Response<txpb::TxDecodeAminoResponse>, Status> {
+        Err(not_served("TxDecodeAmino"))
     }
 }
 
-service_impl! {
-    impl auth::query_server::Query, for GrpcServices {
-        routed {
-            account(auth::QueryAccountRequest) -> auth::QueryAccountResponse = "/cosmos.auth.v1beta1.Query/Account";
-        }
-        unimplemented {
-            accounts(auth::QueryAccountsRequest) -> auth::QueryAccountsResponse;
-            account_address_by_id(auth::QueryAccountAddressByIdRequest) -> auth::QueryAccountAddressByIdResponse;
-            params(auth::QueryParamsRequest) -> auth::QueryParamsResponse;
-            module_accounts(auth::QueryModuleAccountsRequest) -> auth::QueryModuleAccountsResponse;
-            module_account_by_name(auth::QueryModuleAccountByNameRequest) -> auth::QueryModuleAccountByNameResponse;
-            address_bytes_to_string(auth::AddressBytesToStringRequest) -> auth::AddressBytesToStringResponse;
-            address_string_to_bytes(auth::AddressStringToBytesRequest) -> auth::AddressStringToBytesResponse;
-            account_info(auth::QueryAccountInfoRequest) -> auth::QueryAccountInfoResponse;
-        }
-        async fn bech32_prefix(&self, _request: Request<auth::Bech32PrefixRequest>) -> Result<Response<auth::Bech32PrefixResponse>, Status> {
-            Ok(Response::new(auth::Bech32PrefixResponse { bech32_prefix: BECH32_PREFIX.into() }))
-        }
-    }
+fn not_served(method: &str) -> Status {
+    Status::unimplemented(format!("{method} is not served by Stoa"))
 }
 
-service_impl! {
-    impl txpb::service_server::Service, for GrpcServices {
-        routed {
-            simulate(txpb::SimulateRequest) -> txpb::SimulateResponse = SIMULATE_PATH;
-        }
-        unimplemented {
-            get_txs_event(txpb::GetTxsEventRequest) -> txpb::GetTxsEventResponse;
-            get_block_with_txs(txpb::GetBlockWithTxsRequest) -> txpb::GetBlockWithTxsResponse;
-            tx_decode(txpb::TxDecodeRequest) -> txpb::TxDecodeResponse;
-            tx_encode(txpb::TxEncodeRequest) -> txpb::TxEncodeResponse;
-            tx_encode_amino(txpb::TxEncodeAminoRequest) -> txpb::TxEncodeAminoResponse;
-            tx_decode_amino(txpb::TxDecodeAminoRequest) -> txpb::TxDecodeAminoResponse;
-        }
-        async fn broadcast_tx(&self, request: Request<txpb::BroadcastTxRequest>) -> Result<Response<txpb::BroadcastTxResponse>, Status> {
-            self.broadcast(request.into_inner()).await.map(Response::new)
-        }
-        async fn get_tx(&self, request: Request<txpb::GetTxRequest>) -> Result<Response<txpb::GetTxResponse>, Status> {
-            self.get_tx_by_hash(&request.into_inner().hash).await.map(Response::new)
-        }
-    }
-}
-
-/// Descriptors of the served services and their messages (built from ../proto by build.rs),
-/// for server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/cosmos_descriptor_set.bin"));
-
-/// The tonic router with every service Stoa serves, and server reflection (v1 and the
-/// v1alpha that older grpcurl versions ask for).
+/// The tonic router: the written-out tx service, server reflection (v1 and the v1alpha that
+/// older grpcurl versions ask for) over every file of `FILE_DESCRIPTOR_SET`, and the generic
+/// query route for every other path.
 pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::server::Router> {
-    let svc = GrpcServices::new(app, rpc_addr);
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -321,12 +444,14 @@ pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1alpha()
         .context("reflection descriptors")?;
-    Ok(tonic::transport::Server::builder()
-        .add_service(bank::query_server::QueryServer::new(svc.clone()))
-        .add_service(auth::query_server::QueryServer::new(svc.clone()))
-        .add_service(txpb::service_server::ServiceServer::new(svc))
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha))
+    let routes = tonic::service::Routes::new(txpb::service_server::ServiceServer::new(
+        TxService::new(app.clone(), rpc_addr),
+    ))
+    .add_service(reflection_v1)
+    .add_service(reflection_v1alpha)
+    .into_axum_router()
+    .fallback_service(QueryRoute::new(app));
+    Ok(tonic::transport::Server::builder().add_routes(routes.into()))
 }
 
 /// Serves on an already bound listener (tests bind port 0).

@@ -124,6 +124,28 @@ fn grpc_services_answer() {
             .await;
         assert_eq!(unimpl.unwrap_err().code(), tonic::Code::Unimplemented);
 
+        // A service no module of this app answers: UNIMPLEMENTED from the generic route.
+        let mut template =
+            stoa_proto::template::v1::query_client::QueryClient::connect(url.clone())
+                .await
+                .unwrap();
+        let none = template
+            .params(stoa_proto::template::v1::QueryParamsRequest {})
+            .await
+            .unwrap_err();
+        assert_eq!(none.code(), tonic::Code::Unimplemented, "{none:?}");
+        let mut bad_height = tonic::Request::new(bank::QueryBalanceRequest {
+            address: bob.to_string(),
+            denom: "ucomp".into(),
+        });
+        bad_height
+            .metadata_mut()
+            .insert("x-cosmos-block-height", "x".parse().unwrap());
+        assert_eq!(
+            b.balance(bad_height).await.unwrap_err().code(),
+            tonic::Code::InvalidArgument
+        );
+
         let mut a = auth::query_client::QueryClient::connect(url.clone())
             .await
             .unwrap();

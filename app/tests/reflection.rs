@@ -1,7 +1,7 @@
 //! Server reflection: the descriptor set compiled from ../proto matches Cosmos SDK's messages
 //! (cosmos-sdk-proto's encodings decode through it with no unknown field, and re-encode to the
 //! same bytes), its services name the right types, and the reflection service answers over
-//! the wire.
+//! the wire, listing every service of stoa-proto's list (Msg services included).
 
 mod common;
 use common::*;
@@ -352,6 +352,29 @@ fn services_name_the_right_types() {
     );
 }
 
+/// A path a module routes but reflection does not describe is a service grpcurl cannot call:
+/// the module's proto file is missing from stoa-proto's list.
+#[test]
+fn every_routed_query_path_is_described() {
+    let pool = pool();
+    let router = stoa_app::modules::Router::standard();
+    let paths: Vec<&str> = router.query_paths().collect();
+    assert!(paths.contains(&"/cosmos.bank.v1beta1.Query/Balance"));
+    for path in paths {
+        let (service, method) = path
+            .strip_prefix('/')
+            .and_then(|p| p.split_once('/'))
+            .unwrap_or_else(|| panic!("{path} is not /pkg.Service/Method"));
+        let s = pool
+            .get_service_by_name(service)
+            .unwrap_or_else(|| panic!("{service} of {path} missing from the descriptors"));
+        assert!(
+            s.methods().any(|m| m.name() == method),
+            "{path}: no method {method}"
+        );
+    }
+}
+
 #[test]
 fn reflection_answers_over_grpc() {
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
@@ -413,8 +436,11 @@ fn reflection_answers_over_grpc() {
         let names: Vec<&str> = list.service.iter().map(|s| s.name.as_str()).collect();
         for s in [
             "cosmos.bank.v1beta1.Query",
+            "cosmos.bank.v1beta1.Msg",
             "cosmos.auth.v1beta1.Query",
             "cosmos.tx.v1beta1.Service",
+            "stoa.template.v1.Query",
+            "stoa.template.v1.Msg",
         ] {
             assert!(names.contains(&s), "{s} listed in {names:?}");
         }
