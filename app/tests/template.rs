@@ -6,6 +6,7 @@
 
 mod common;
 use common::*;
+use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
 use prost::{Message, Name};
 use stoa_app::modules::Router;
@@ -16,6 +17,7 @@ use stoa_framework::{
 };
 use stoa_proto::template::v1 as template;
 use stoa_template::TemplateModule;
+use tendermint_abci::Application as _;
 
 fn app_with_template() -> StoaApp {
     let modules: Vec<Box<dyn Module>> = vec![
@@ -328,4 +330,148 @@ fn a_message_type_registered_by_two_modules_is_refused_at_start() {
         "{}",
         err.log
     );
+}
+
+/// A module that answers the time and height its context sees, as a query and as a pre-block
+/// check (which CheckTx runs too), to show what contexts outside a block see.
+struct Clock;
+
+struct ClockCheck;
+
+impl MsgHandler for ClockCheck {
+    type Msg = bank::MsgMultiSend;
+    type Checked = Address;
+    type Response = bank::MsgMultiSendResponse;
+    fn check(&self, m: bank::MsgMultiSend) -> Result<(Vec<Address>, Address), StoaError> {
+        let input = m
+            .inputs
+            .first()
+            .map(|i| i.address.as_str())
+            .unwrap_or_default();
+        let a = Address::parse(input)?;
+        Ok((vec![a], a))
+    }
+    fn has_precheck(&self) -> bool {
+        true
+    }
+    fn precheck(&self, pre: &stoa_framework::PreState<'_>, _: &Address) -> Result<(), StoaError> {
+        Err(stoa_framework::sdk::INVALID_REQUEST.with(format!(
+            "checked at time {} height {}",
+            pre.block.time_seconds, pre.block.height
+        )))
+    }
+    fn execute(
+        &self,
+        _: &mut Ctx<'_>,
+        _: &Address,
+    ) -> Result<bank::MsgMultiSendResponse, StoaError> {
+        Ok(bank::MsgMultiSendResponse {})
+    }
+}
+
+impl Module for Clock {
+    fn name(&self) -> &'static str {
+        "clock"
+    }
+    fn default_genesis(&self) -> serde_json::Value {
+        serde_json::json!({})
+    }
+    fn validate_genesis(&self, _: &serde_json::Value) -> Result<(), StoaError> {
+        Ok(())
+    }
+    fn init_genesis(&self, _: &mut Ctx<'_>, _: &serde_json::Value) -> Result<(), StoaError> {
+        Ok(())
+    }
+    fn export_genesis(&self, _: &mut Ctx<'_>) -> Result<serde_json::Value, StoaError> {
+        Ok(serde_json::json!({}))
+    }
+    fn register(&self, r: &mut Registrar) {
+        r.msg(ClockCheck)
+            .query("/stoa.test.Clock/Now", |ctx: &mut Ctx<'_>, _: ()| {
+                Ok(prost_types::Timestamp {
+                    seconds: ctx.block_time(),
+                    nanos: ctx.height() as i32,
+                })
+            });
+    }
+}
+
+fn clock_app(store: Store, with_template: bool) -> StoaApp {
+    let mut modules: Vec<Box<dyn Module>> =
+        vec![Box::new(stoa_bank::BankModule::new()), Box::new(Clock)];
+    if with_template {
+        modules.push(Box::new(TemplateModule::new(BankKeeper)));
+    }
+    let opts = AppOptions {
+        min_gas_prices: stoa_app::config::parse_gas_prices("0.001ustor").unwrap(),
+        check_invariants: true,
+    };
+    StoaApp::with_router(store, Router::new(modules).unwrap(), opts)
+}
+
+fn now(app: &StoaApp, height: i64) -> (i64, i32) {
+    let r = app.query(tendermint_proto::v0_38::abci::RequestQuery {
+        data: Default::default(),
+        path: "/stoa.test.Clock/Now".into(),
+        height,
+        prove: false,
+    });
+    assert_eq!(r.code, 0, "{}", r.log);
+    let t = prost_types::Timestamp::decode(r.value.as_ref()).unwrap();
+    (t.seconds, t.nanos)
+}
+
+#[test]
+fn queries_and_check_tx_see_the_last_block_time_and_a_new_module_gets_its_accounts() {
+    let alice = Key::secp(41);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 100).unwrap();
+    let app = clock_app(store.clone(), false);
+    init(&app, &genesis_with(&[alice.address()]));
+    run_block(&app, &[]); // height 1 at genesis + 5 s
+    run_block(&app, &[]); // height 2 at genesis + 10 s
+    assert_eq!(
+        now(&app, 0),
+        (1_700_000_010, 2),
+        "the last block's time and height"
+    );
+    assert_eq!(
+        now(&app, 1),
+        (1_700_000_005, 1),
+        "an older height's own time"
+    );
+    let (num, _) = account(&app, &alice.address()).unwrap();
+    let multi = bank::MsgMultiSend {
+        inputs: vec![bank::Input {
+            address: alice.address().to_string(),
+            coins: vec![],
+        }],
+        outputs: vec![],
+    };
+    let msg = Any {
+        type_url: bank::MsgMultiSend::type_url(),
+        value: multi.encode_to_vec(),
+    };
+    let tx = build_tx(&alice, &TxSpec::new(num, 0, vec![msg]));
+    let r = check(&app, &tx);
+    assert!(
+        r.log.contains("checked at time 1700000010 height 3"),
+        "{}",
+        r.log
+    );
+
+    // The template module joins the chain after genesis (an upgrade): its escrow account is
+    // registered when the chain first runs it, and its notes work.
+    drop(app);
+    let app = clock_app(store, true);
+    assert!(account(&app, &module_address("template")).is_none());
+    run_block(&app, &[]);
+    assert!(account(&app, &module_address("template")).is_some());
+    let tx = build_tx(
+        &alice,
+        &TxSpec::new(num, 0, vec![post(&alice.address(), "late", 60)]),
+    );
+    let r = run_block(&app, &[tx]);
+    assert_eq!(r.tx_results[0].code, 0, "{}", r.tx_results[0].log);
+    assert_eq!(balance(&app, &module_address("template"), "ustor"), 1_000);
 }
