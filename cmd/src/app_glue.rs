@@ -73,6 +73,13 @@ pub fn abci_addr(home: &Path) -> Result<String> {
     Ok(load_config(home)?.abci_addr)
 }
 
+/// CometBFT's `proxy_app` for app.toml's ABCI address: `unix://` + the socket's absolute path
+/// (by default `HOME/data/stoad.sock`), or `tcp://HOST:PORT`.
+pub fn proxy_app(home: &Path) -> Result<String> {
+    let addr = stoa_app::abci_server::AbciAddr::parse(&abci_addr(home)?, home)?;
+    Ok(addr.cometbft_form())
+}
+
 /// Runs the node (ABCI server + gRPC) until it stops, with app.toml's addresses optionally
 /// overridden.
 pub fn start_node(home: &Path, abci_addr: Option<&str>, grpc_addr: Option<&str>) -> Result<()> {
