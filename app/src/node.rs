@@ -31,9 +31,21 @@ pub fn open_app(home: &Path, config: &AppConfig) -> anyhow::Result<StoaApp> {
 /// Serves ABCI on `config.abci_addr` (see [`AbciAddr`]) and gRPC on `config.grpc_addr`;
 /// blocks.
 pub fn start(home: &Path, config: AppConfig) -> anyhow::Result<()> {
+    start_with(home, config, |_| {})
+}
+
+/// As [`start`], running `before_serving` with the app's last committed height once the store
+/// is open and before the ABCI socket exists, i.e. before CometBFT can connect (`stoad start`
+/// re-indexes the last blocks there, see `cmd/src/commands/start.rs`).
+pub fn start_with(
+    home: &Path,
+    config: AppConfig,
+    before_serving: impl FnOnce(u64),
+) -> anyhow::Result<()> {
     let app = open_app(home, &config)?;
     let (height, app_hash) = app.last_commit();
     tracing::info!(height, app_hash = %hex::encode_upper(&app_hash), home = %home.display(), "state store opened");
+    before_serving(height);
 
     let grpc_app = app.clone();
     let grpc_listener = crate::grpc::bind(&config)?;
