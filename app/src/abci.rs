@@ -233,7 +233,7 @@ impl Application for StoaApp {
 }
 
 /// Stops the node: the state machine cannot go on without forking from the network.
-fn halt(why: &str) -> ! {
+pub(crate) fn halt(why: &str) -> ! {
     tracing::error!("halting: {why}");
     panic!("stoa halts: {why}");
 }

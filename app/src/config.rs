@@ -10,7 +10,9 @@ use stoa_framework::validate_denom;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AppConfig {
-    /// Where CometBFT's `proxy_app` connects (ABCI socket protocol).
+    /// Where CometBFT's `proxy_app` connects (ABCI socket protocol): `unix://PATH` (relative
+    /// to the home directory; the default `unix://data/stoad.sock`, mode 0600), or
+    /// `HOST:PORT` / `tcp://HOST:PORT`, which any local process can reach: for a trusted host.
     pub abci_addr: String,
     /// The gRPC query and tx service.
     pub grpc_addr: String,
@@ -27,7 +29,7 @@ pub struct AppConfig {
 impl Default for AppConfig {
     fn default() -> Self {
         AppConfig {
-            abci_addr: "127.0.0.1:26658".into(),
+            abci_addr: crate::abci_server::DEFAULT_ABCI_ADDR.into(),
             grpc_addr: "127.0.0.1:9090".into(),
             rpc_addr: "http://127.0.0.1:26657".into(),
             minimum_gas_prices: "0.001ustor,0.001ucomp,0.0001uusdc,0.001umind".into(),

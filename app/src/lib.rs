@@ -2,6 +2,7 @@
 //! query router behind ABCI Query and gRPC, and the node that serves both to CometBFT.
 
 pub mod abci;
+pub mod abci_server;
 pub mod allocator;
 pub mod app;
 pub mod config;

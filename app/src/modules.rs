@@ -71,6 +71,13 @@ impl Router {
             m.register(&mut r);
             let (msgs, queries) = r.into_parts();
             for (url, handler) in msgs {
+                // Strict decoding checks a message's bytes against its proto descriptor.
+                if crate::tx::decode::wire::msg_schema(&url).is_none() {
+                    return Err(sdk::INVALID_REQUEST.with(format!(
+                        "message type {url} of module {name} has no proto descriptor (add its \
+                         file to proto/build.rs)"
+                    )));
+                }
                 let route = MsgRoute {
                     module: name,
                     handler,

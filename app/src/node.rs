@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use stoa_framework::Store;
 
+use crate::abci_server::{AbciAddr, AbciServer, Limits};
 use crate::app::{AppOptions, StoaApp};
 use crate::config::AppConfig;
 
@@ -27,11 +28,24 @@ pub fn open_app(home: &Path, config: &AppConfig) -> anyhow::Result<StoaApp> {
     Ok(StoaApp::new(store, opts))
 }
 
-/// Serves ABCI on `config.abci_addr` and gRPC on `config.grpc_addr`; blocks.
+/// Serves ABCI on `config.abci_addr` (see [`AbciAddr`]) and gRPC on `config.grpc_addr`;
+/// blocks.
 pub fn start(home: &Path, config: AppConfig) -> anyhow::Result<()> {
+    start_with(home, config, |_| {})
+}
+
+/// As [`start`], running `before_serving` with the app's last committed height once the store
+/// is open and before the ABCI socket exists, i.e. before CometBFT can connect (`stoad start`
+/// re-indexes the last blocks there, see `cmd/src/commands/start.rs`).
+pub fn start_with(
+    home: &Path,
+    config: AppConfig,
+    before_serving: impl FnOnce(u64),
+) -> anyhow::Result<()> {
     let app = open_app(home, &config)?;
     let (height, app_hash) = app.last_commit();
     tracing::info!(height, app_hash = %hex::encode_upper(&app_hash), home = %home.display(), "state store opened");
+    before_serving(height);
 
     let grpc_app = app.clone();
     let grpc_listener = crate::grpc::bind(&config)?;
@@ -44,10 +58,9 @@ pub fn start(home: &Path, config: AppConfig) -> anyhow::Result<()> {
             }
         })?;
 
-    let server = tendermint_abci::ServerBuilder::default()
-        .bind(config.abci_addr.as_str(), app)
-        .with_context(|| format!("binding the ABCI server to {}", config.abci_addr))?;
-    tracing::info!(abci = %config.abci_addr, grpc = %config.grpc_addr, "stoad serving");
+    let addr = AbciAddr::parse(&config.abci_addr, home)?;
+    let server = AbciServer::bind(&addr, app, Limits::from_home(home))?;
+    tracing::info!(abci = %server.local_addr(), grpc = %config.grpc_addr, "stoad serving");
     server.listen().context("ABCI server")?;
     Ok(())
 }

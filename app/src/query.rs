@@ -7,6 +7,7 @@ use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResul
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse, TxRaw};
 use prost::bytes::Bytes;
 use prost::Message;
+use stoa_framework::address::echo_input;
 use stoa_framework::block_record::{clock_in, last_block};
 use stoa_framework::{sdk, BlockInfo, Ctx, ExecMode, State, StoaError, StoaResult, Store};
 use tendermint_proto::v0_38::abci::{RequestQuery, ResponseQuery};
@@ -50,6 +51,90 @@ impl std::fmt::Display for QueryError {
     }
 }
 
+/// The most bytes of log an error answer carries: an error built from a module's message may
+/// quote its input, and an answer must not grow with the request.
+pub const MAX_ERROR_LOG: usize = 512;
+
+/// `input` as an error message may quote it: at most a few hundred bytes, then an ellipsis
+/// and the full length (see [`stoa_framework::address::echo_input`]). Use it wherever an error
+/// is built from request input: paths, addresses, hashes, header values.
+pub fn echo(input: &str) -> String {
+    echo_input(input)
+}
+
+/// A log cut to [`MAX_ERROR_LOG`] bytes (at a character boundary) with an ellipsis: the last
+/// guard on every query error, ABCI and gRPC alike.
+pub fn cap_log(log: String) -> String {
+    if log.len() <= MAX_ERROR_LOG {
+        return log;
+    }
+    let mut end = MAX_ERROR_LOG;
+    while !log.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &log[..end], log.len())
+}
+
+impl QueryError {
+    /// The same error with its log capped by [`cap_log`].
+    pub fn capped(self) -> Self {
+        QueryError {
+            log: cap_log(self.log),
+            ..self
+        }
+    }
+}
+
+/// The height of a query request: 0 is the latest, a negative one is refused (Cosmos SDK
+/// answers `height must be greater than or equal to 0`; reading it as the latest would hand a
+/// client state it did not ask for).
+pub fn query_height(height: i64) -> StoaResult<u64> {
+    u64::try_from(height).map_err(|_| {
+        sdk::INVALID_REQUEST.with(format!(
+            "cannot query with height < 0; got {height}; use 0 for the latest"
+        ))
+    })
+}
+
+/// A tx hash as a client gives it to a lookup (GetTx, `/tx`): 64 hex digits, either case.
+/// Anything else is `INVALID_REQUEST` (gRPC `InvalidArgument`), quoted at most a few hundred
+/// bytes, and never reaches CometBFT (whose error would read as `Unavailable`).
+pub fn parse_tx_hash(hash: &str) -> StoaResult<[u8; 32]> {
+    let bad = || {
+        sdk::INVALID_REQUEST.with(format!(
+            "invalid tx hash {}: want 64 hex digits",
+            echo(hash)
+        ))
+    };
+    if hash.len() != 64 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hash, &mut out).map_err(|_| bad())?;
+    Ok(out)
+}
+
+/// The gRPC status code of a query error: malformed input is `InvalidArgument`, a missing
+/// thing `NotFound`, an unserved path `Unimplemented`, a node fault `Internal`. (The same
+/// mapping as `grpc::to_status`, here so every caller shares it.)
+pub fn grpc_code(e: &QueryError) -> tonic::Code {
+    use tonic::Code;
+    if e.codespace != sdk::CODESPACE {
+        return Code::InvalidArgument;
+    }
+    match e.code {
+        c if c == sdk::NOT_FOUND.code
+            || c == sdk::KEY_NOT_FOUND.code
+            || c == sdk::UNKNOWN_ADDRESS.code =>
+        {
+            Code::NotFound
+        }
+        c if c == sdk::UNKNOWN_REQUEST.code => Code::Unimplemented,
+        c if c == sdk::IO.code || c == sdk::LOGIC.code => Code::Internal,
+        _ => Code::InvalidArgument,
+    }
+}
+
 /// The committed version a query at `height` reads (0 = the latest).
 pub fn resolve_height(store: &Store, height: u64) -> StoaResult<u64> {
     let latest = store.last_commit().map(|c| c.version).ok_or_else(|| {
@@ -89,9 +174,9 @@ pub fn grpc_query(
         let version = resolve_height(store, 0)?;
         return Ok((simulate_response(outcome)?.encode_to_vec(), version));
     }
-    let route = router
-        .for_query(path)
-        .ok_or_else(|| sdk::UNKNOWN_REQUEST.with(format!("no module answers query path {path}")))?;
+    let route = router.for_query(path).ok_or_else(|| {
+        sdk::UNKNOWN_REQUEST.with(format!("no module answers query path {}", echo(path)))
+    })?;
     let version = resolve_height(store, height)?;
     let mut state = state_at(store, version);
     // Queries see the clock and chain of the version they read.
@@ -206,7 +291,7 @@ pub fn store_query(
     prove: bool,
 ) -> StoaResult<ResponseQuery> {
     if router.by_name(module).is_none() && module != "tx" && module != "fw" {
-        return Err(sdk::UNKNOWN_REQUEST.with(format!("no store named {module}")));
+        return Err(sdk::UNKNOWN_REQUEST.with(format!("no store named {}", echo(module))));
     }
     let prefix = format!("{module}/");
     let key = if data.starts_with(prefix.as_bytes()) {
@@ -239,7 +324,7 @@ pub fn store_query(
 }
 
 fn error_response(e: impl Into<QueryError>) -> ResponseQuery {
-    let e = e.into();
+    let e = e.into().capped();
     ResponseQuery {
         code: e.code,
         codespace: e.codespace,
@@ -250,12 +335,15 @@ fn error_response(e: impl Into<QueryError>) -> ResponseQuery {
 
 /// ABCI Query.
 pub fn abci_query(store: &Store, router: &Router, req: &RequestQuery) -> ResponseQuery {
-    let height = u64::try_from(req.height).unwrap_or(0);
+    let height = match query_height(req.height) {
+        Ok(h) => h,
+        Err(e) => return error_response(e),
+    };
     if let Some(rest) = req.path.strip_prefix("/store/") {
         let Some(module) = rest.strip_suffix("/key") else {
             return error_response(sdk::UNKNOWN_REQUEST.with(format!(
                 "unknown store query {}; use /store/<module>/key",
-                req.path
+                echo(&req.path)
             )));
         };
         return store_query(store, router, module, &req.data, height, req.prove)
@@ -280,5 +368,42 @@ pub fn abci_query(store: &Store, router: &Router, req: &RequestQuery) -> Respons
             ..Default::default()
         },
         Err(e) => error_response(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heights_below_zero_are_refused() {
+        assert_eq!(query_height(0).unwrap(), 0);
+        assert_eq!(query_height(7).unwrap(), 7);
+        for h in [-1, i64::MIN] {
+            assert_eq!(query_height(h).unwrap_err().code, sdk::INVALID_REQUEST.code);
+        }
+    }
+
+    #[test]
+    fn logs_and_echoes_are_capped() {
+        let long = "é".repeat(10_000);
+        let capped = cap_log(long.clone());
+        assert!(capped.len() < MAX_ERROR_LOG + 32);
+        assert!(capped.ends_with("(20000 bytes)"));
+        assert_eq!(cap_log("short".into()), "short");
+        assert!(echo(&long).len() < 400);
+    }
+
+    #[test]
+    fn tx_hashes_are_64_hex_digits() {
+        let h = "AB".repeat(32);
+        assert_eq!(parse_tx_hash(&h).unwrap(), [0xab; 32]);
+        assert_eq!(parse_tx_hash(&h.to_lowercase()).unwrap(), [0xab; 32]);
+        for bad in ["", "AB", &"zz".repeat(32), &"A".repeat(3_000_000)] {
+            let e = parse_tx_hash(bad).unwrap_err();
+            assert_eq!(e.code, sdk::INVALID_REQUEST.code);
+            assert!(e.log.len() < 400);
+            assert_eq!(grpc_code(&e.into()), tonic::Code::InvalidArgument);
+        }
     }
 }

@@ -6,7 +6,6 @@
 
 mod common;
 use common::*;
-use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
 use prost::{Message, Name};
 use stoa_app::modules::Router;
@@ -339,16 +338,15 @@ struct Clock;
 struct ClockCheck;
 
 impl MsgHandler for ClockCheck {
-    type Msg = bank::MsgMultiSend;
+    // Any message type with a proto descriptor will do; this one names an address.
+    type Msg = template::QueryNotesByAuthorRequest;
     type Checked = Address;
-    type Response = bank::MsgMultiSendResponse;
-    fn check(&self, m: bank::MsgMultiSend) -> Result<(Vec<Address>, Address), StoaError> {
-        let input = m
-            .inputs
-            .first()
-            .map(|i| i.address.as_str())
-            .unwrap_or_default();
-        let a = Address::parse(input)?;
+    type Response = template::QueryNotesByAuthorResponse;
+    fn check(
+        &self,
+        m: template::QueryNotesByAuthorRequest,
+    ) -> Result<(Vec<Address>, Address), StoaError> {
+        let a = Address::parse(&m.author)?;
         Ok((vec![a], a))
     }
     fn has_precheck(&self) -> bool {
@@ -364,8 +362,8 @@ impl MsgHandler for ClockCheck {
         &self,
         _: &mut Ctx<'_>,
         _: &Address,
-    ) -> Result<bank::MsgMultiSendResponse, StoaError> {
-        Ok(bank::MsgMultiSendResponse {})
+    ) -> Result<template::QueryNotesByAuthorResponse, StoaError> {
+        Ok(template::QueryNotesByAuthorResponse::default())
     }
 }
 
@@ -441,16 +439,13 @@ fn queries_and_check_tx_see_the_last_block_time_and_a_new_module_gets_its_accoun
         "an older height's own time"
     );
     let (num, _) = account(&app, &alice.address()).unwrap();
-    let multi = bank::MsgMultiSend {
-        inputs: vec![bank::Input {
-            address: alice.address().to_string(),
-            coins: vec![],
-        }],
-        outputs: vec![],
-    };
     let msg = Any {
-        type_url: bank::MsgMultiSend::type_url(),
-        value: multi.encode_to_vec(),
+        type_url: template::QueryNotesByAuthorRequest::type_url(),
+        value: template::QueryNotesByAuthorRequest {
+            author: alice.address().to_string(),
+            pagination: None,
+        }
+        .encode_to_vec(),
     };
     let tx = build_tx(&alice, &TxSpec::new(num, 0, vec![msg]));
     let r = check(&app, &tx);
@@ -474,4 +469,33 @@ fn queries_and_check_tx_see_the_last_block_time_and_a_new_module_gets_its_accoun
     let r = run_block(&app, &[tx]);
     assert_eq!(r.tx_results[0].code, 0, "{}", r.tx_results[0].log);
     assert_eq!(balance(&app, &module_address("template"), "ustor"), 1_000);
+}
+
+/// A module's messages get the strict decoding rules from their proto descriptor: an unknown
+/// field inside a `MsgPost` is refused before the handler sees it, the original lands.
+#[test]
+fn a_module_message_with_an_unknown_field_is_refused() {
+    let alice = Key::secp(51);
+    let app = app_with_template();
+    init(&app, &genesis_with(&[alice.address()]));
+    run_block(&app, &[]);
+    let (num, _) = account(&app, &alice.address()).unwrap();
+    let mut padded = post(&alice.address(), "hello", 60);
+    padded.value.extend_from_slice(&[0xa0, 0x06, 0x01]); // field 100, varint 1
+    let bad = build_tx(&alice, &TxSpec::new(num, 0, vec![padded]));
+    let r = check(&app, &bad);
+    assert_eq!((r.codespace.as_str(), r.code), ("sdk", 2), "{}", r.log);
+    assert!(
+        r.log
+            .contains("stoa.template.v1.MsgPost: unknown field 100"),
+        "{}",
+        r.log
+    );
+    let good = build_tx(
+        &alice,
+        &TxSpec::new(num, 0, vec![post(&alice.address(), "hello", 60)]),
+    );
+    let r = run_block(&app, &[bad, good]);
+    assert_eq!(r.tx_results[0].code, 2);
+    assert_eq!(r.tx_results[1].code, 0, "{}", r.tx_results[1].log);
 }

@@ -73,9 +73,22 @@ pub fn abci_addr(home: &Path) -> Result<String> {
     Ok(load_config(home)?.abci_addr)
 }
 
+/// CometBFT's `proxy_app` for app.toml's ABCI address: `unix://` + the socket's absolute path
+/// (by default `HOME/data/stoad.sock`), or `tcp://HOST:PORT`.
+pub fn proxy_app(home: &Path) -> Result<String> {
+    let addr = stoa_app::abci_server::AbciAddr::parse(&abci_addr(home)?, home)?;
+    Ok(addr.cometbft_form())
+}
+
 /// Runs the node (ABCI server + gRPC) until it stops, with app.toml's addresses optionally
 /// overridden.
-pub fn start_node(home: &Path, abci_addr: Option<&str>, grpc_addr: Option<&str>) -> Result<()> {
+/// `before_serving` runs with the app's last committed height before the ABCI socket exists.
+pub fn start_node(
+    home: &Path,
+    abci_addr: Option<&str>,
+    grpc_addr: Option<&str>,
+    before_serving: impl FnOnce(u64),
+) -> Result<()> {
     let mut config = load_config(home)?;
     if let Some(a) = abci_addr {
         config.abci_addr = a.to_string();
@@ -83,7 +96,7 @@ pub fn start_node(home: &Path, abci_addr: Option<&str>, grpc_addr: Option<&str>)
     if let Some(g) = grpc_addr {
         config.grpc_addr = g.to_string();
     }
-    run_node(home, config)
+    stoa_app::node::start_with(home, config, before_serving)
 }
 
 /// Checks an `app_state` with every module's own genesis validation. Returns whether module
@@ -108,10 +121,6 @@ pub fn write_default_app_toml(home: &Path) -> Result<()> {
 
 pub fn load_config(home: &Path) -> Result<AppConfig> {
     AppConfig::load(home)
-}
-
-fn run_node(home: &Path, config: AppConfig) -> Result<()> {
-    stoa_app::node::start(home, config)
 }
 
 fn validate_with_modules(app_state: &Value) -> Result<bool> {

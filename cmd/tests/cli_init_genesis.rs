@@ -52,7 +52,12 @@ fn init_on_existing_genesis_sets_chain_id_and_app_state() {
     assert_eq!(balance(&g, &reserve(), "ucomp"), 500_000_000_000_000);
     assert!(home.path().join("config/app.toml").is_file());
     let cfg = std::fs::read_to_string(home.path().join("config/config.toml")).unwrap();
-    assert!(cfg.contains("proxy_app = \"tcp://127.0.0.1:26658\""));
+    // The default ABCI address: the owner-only unix socket under the home.
+    let sock = std::path::absolute(home.path().join("data/stoad.sock")).unwrap();
+    assert!(
+        cfg.contains(&format!("proxy_app = \"unix://{}\"", sock.display())),
+        "{cfg}"
+    );
     assert!(
         cfg.contains("timeout_commit = \"1s\""),
         "untouched without --fast-blocks"
@@ -129,7 +134,12 @@ fn init_with_cometbft_creates_a_home() {
     );
     assert_eq!(balance(&g, &reserve(), "ustor"), 900_000_000_000_000);
     let cfg = std::fs::read_to_string(home.path().join("config/config.toml")).unwrap();
-    assert!(cfg.contains("proxy_app = \"tcp://127.0.0.1:26658\""));
+    // The default ABCI address: the owner-only unix socket under the home.
+    let sock = std::path::absolute(home.path().join("data/stoad.sock")).unwrap();
+    assert!(
+        cfg.contains(&format!("proxy_app = \"unix://{}\"", sock.display())),
+        "{cfg}"
+    );
     assert!(cfg.contains("laddr = \"tcp://127.0.0.1:36657\""));
     assert!(cfg.contains("moniker = \"m0\""));
     // The app's own RPC client (gRPC BroadcastTx/GetTx) follows --rpc-laddr.

@@ -1,13 +1,18 @@
 //! Decoding a Cosmos SDK `TxRaw` into what the ante and the messages need, with every stateless
 //! check Cosmos SDK does in its decoder and `ValidateBasic`. The raw `body_bytes` and
 //! `auth_info_bytes` are kept: the sign doc is rebuilt from them, never from a re-encoding.
+//! Before prost reads anything, [`wire`] checks the bytes strictly (ADR-027's canonical
+//! `TxRaw`, ADR-020's unknown fields, `Coins.Validate`): every module's messages pass here.
+
+pub mod wire;
 
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use stoa_bank::PubKey;
-use stoa_framework::{sdk, Address, Any, CheckedMsg, Coin, Coins, StoaResult};
+use stoa_framework::address::echo_input;
+use stoa_framework::{sdk, Address, Any, CheckedMsg, Coins, StoaResult};
 
 use crate::modules::Router;
 
@@ -81,8 +86,13 @@ pub fn tx_hash(raw: &[u8]) -> [u8; 32] {
 
 /// Decodes and checks a tx without state. Never panics, whatever the bytes.
 pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
+    // The envelope is not signed: only its one canonical spelling is accepted, so a tx has
+    // one hash. The signed parts may be spelled any way, but hold no field we do not read.
     let tx_raw =
         TxRaw::decode(raw).map_err(|e| sdk::TX_DECODE.with(format!("decoding TxRaw: {e}")))?;
+    wire::check_tx_raw(raw)?;
+    wire::check_message(&tx_raw.body_bytes, &wire::TX_BODY, true)?;
+    wire::check_message(&tx_raw.auth_info_bytes, &wire::AUTH_INFO, false)?;
     let body = TxBody::decode(tx_raw.body_bytes.as_slice())
         .map_err(|e| sdk::TX_DECODE.with(format!("decoding TxBody: {e}")))?;
     let auth_info = AuthInfo::decode(tx_raw.auth_info_bytes.as_slice())
@@ -104,9 +114,15 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
     let mut signers: Vec<Address> = Vec::new();
     let mut checked = Vec::with_capacity(msgs.len());
     for msg in &msgs {
-        let route = router
-            .for_msg(&msg.type_url)
-            .map_err(|e| sdk::TX_DECODE.with(e.log))?;
+        let unknown = || {
+            sdk::TX_DECODE.with(format!(
+                "unrecognized message type: {}",
+                echo_input(&msg.type_url)
+            ))
+        };
+        let route = router.for_msg(&msg.type_url).map_err(|_| unknown())?;
+        let schema = wire::msg_schema(&msg.type_url).ok_or_else(unknown)?;
+        wire::check_message(&msg.value, schema, false)?;
         // The handler refuses a message without a signer.
         let msg_checked = route.handler.check(msg)?;
         for s in &msg_checked.signers {
@@ -157,7 +173,12 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
             None => return Err(sdk::INVALID_REQUEST.with(format!("signer {i}: missing mode_info"))),
         }
         let pub_key = match &info.public_key {
-            Some(pk) => Some(PubKey::from_parts(&pk.type_url, &pk.value)?),
+            Some(pk) => {
+                if let Some(schema) = wire::pub_key_schema(&pk.type_url) {
+                    wire::check_message(&pk.value, schema, false)?;
+                }
+                Some(PubKey::from_parts(&pk.type_url, &pk.value)?)
+            }
             None => None,
         };
         signer_data.push(SignerData {
@@ -179,12 +200,11 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
             return Err(sdk::NOT_SUPPORTED.with("the fee payer must be the first signer"));
         }
     }
-    let fee_coins = fee
-        .amount
-        .iter()
-        .map(|c| Coin::from_proto(&c.denom, &c.amount))
-        .collect::<StoaResult<Vec<Coin>>>()?;
-    let fee_coins = Coins::from_list(fee_coins)?;
+    let fee_coins = Coins::from_proto_list(
+        fee.amount
+            .iter()
+            .map(|c| (c.denom.as_str(), c.amount.as_str())),
+    )?;
 
     Ok(DecodedTx {
         hash: tx_hash(raw),

@@ -95,15 +95,15 @@ pub fn run(ctx: &Ctx, args: InitArgs, keyring_backend: Option<Backend>) -> Resul
             rpc_addr.as_deref(),
         )?;
     }
-    let abci_addr = app_glue::abci_addr(home)?;
+    let proxy_app = app_glue::proxy_app(home)?;
     let keyring_backend = write_client_toml(home, keyring_backend)?;
 
     let config_toml = home::cometbft_config_path(home);
     if config_toml.exists() {
-        patch_cometbft_config(&config_toml, &args, &abci_addr)?;
+        patch_cometbft_config(&config_toml, &args, &proxy_app)?;
     } else {
         eprintln!(
-            "warning: {} does not exist; set proxy_app = \"tcp://{abci_addr}\" in CometBFT's config yourself",
+            "warning: {} does not exist; set proxy_app = \"{proxy_app}\" in CometBFT's config yourself",
             config_toml.display()
         );
     }
@@ -121,7 +121,7 @@ pub fn run(ctx: &Ctx, args: InitArgs, keyring_backend: Option<Backend>) -> Resul
             "genesis": genesis_path.display().to_string(),
             "created": created,
             "app_state": app_state,
-            "proxy_app": format!("tcp://{abci_addr}"),
+            "proxy_app": proxy_app,
             "keyring_backend": keyring_backend.to_string(),
         }));
     }
@@ -134,7 +134,7 @@ pub fn run(ctx: &Ctx, args: InitArgs, keyring_backend: Option<Backend>) -> Resul
             ("node id", node_id.unwrap_or_default()),
             ("genesis", genesis_path.display().to_string()),
             ("app_state", app_state.to_string()),
-            ("proxy_app", format!("tcp://{abci_addr}")),
+            ("proxy_app", proxy_app),
             ("keyring backend", keyring_backend.to_string()),
         ])
     );
@@ -163,15 +163,10 @@ fn validate_chain_id(id: &str) -> Result<()> {
 }
 
 /// Edits only the keys stoad owns (proxy_app) and the ones the flags name.
-fn patch_cometbft_config(path: &Path, args: &InitArgs, abci_addr: &str) -> Result<()> {
+fn patch_cometbft_config(path: &Path, args: &InitArgs, proxy_app: &str) -> Result<()> {
     let mut text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    text = set_key(
-        &text,
-        None,
-        "proxy_app",
-        &quote(&format!("tcp://{abci_addr}")),
-    )?;
+    text = set_key(&text, None, "proxy_app", &quote(proxy_app))?;
     if let Some(m) = &args.moniker {
         text = set_key(&text, None, "moniker", &quote(m))?;
     }

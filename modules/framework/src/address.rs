@@ -22,18 +22,49 @@ impl Address {
         Ok(Address(arr))
     }
 
-    /// Parses a bech32 `stoa1...` address; any other prefix is an error.
+    /// Parses a bech32 `stoa1...` address by BIP-173: the Bech32 checksum only (a Bech32m
+    /// spelling is refused, as Cosmos SDK's decoder does), all lowercase or all uppercase,
+    /// never mixed; any other prefix is an error. The input is echoed in errors cut to
+    /// [`ECHO_LIMIT`] bytes so a huge string never comes back whole.
     pub fn parse(s: &str) -> Result<Self, StoaError> {
+        use bech32::primitives::decode::CheckedHrpstring;
+        use bech32::{Bech32, Hrp};
         if let Some(a) = fast::decode(s.as_bytes()) {
             return Ok(a);
         }
-        let (hrp, data) =
-            bech32::decode(s).map_err(|e| sdk::INVALID_ADDRESS.with(format!("{s:?}: {e}")))?;
-        if hrp.as_str() != BECH32_PREFIX {
-            return Err(sdk::INVALID_ADDRESS.with(format!("{s:?}: prefix must be {BECH32_PREFIX}")));
+        let shown = || echo(s);
+        let checked = CheckedHrpstring::new::<Bech32>(s)
+            .map_err(|e| sdk::INVALID_ADDRESS.with(format!("{}: {e}", shown())))?;
+        // `Hrp`'s equality ignores case; mixed case was refused above.
+        if checked.hrp() != Hrp::parse_unchecked(BECH32_PREFIX) {
+            return Err(
+                sdk::INVALID_ADDRESS.with(format!("{}: prefix must be {BECH32_PREFIX}", shown()))
+            );
         }
+        let data: Vec<u8> = checked.byte_iter().collect();
         Self::from_slice(&data)
     }
+}
+
+/// How many bytes of an offending input an error message repeats.
+pub const ECHO_LIMIT: usize = 256;
+
+/// `input` quoted for an error message, cut to [`ECHO_LIMIT`] bytes (at a character
+/// boundary) with an ellipsis and the full length when longer: an error must never carry a
+/// request back at its own size.
+pub fn echo_input(input: &str) -> String {
+    if input.len() <= ECHO_LIMIT {
+        return format!("{input:?}");
+    }
+    let mut end = ECHO_LIMIT;
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}… ({} bytes)", &input[..end], input.len())
+}
+
+fn echo(s: &str) -> String {
+    echo_input(s)
 }
 
 impl Address {
@@ -248,12 +279,13 @@ mod tests {
             assert_eq!(a.to_string(), want);
             assert_eq!(a.to_bech32(), want);
             assert_eq!(fast::decode(want.as_bytes()), Some(a));
-            // Bech32m and upper case go the slow way (upper case fails the prefix check).
+            // Bech32m and upper case go the slow way: BIP-173 refuses the first (a Bech32m
+            // checksum is not a Bech32 one) and accepts the second.
             let m = bech32::encode::<bech32::Bech32m>(hrp, &b).unwrap();
             assert_eq!(fast::decode(m.as_bytes()), None);
-            assert_eq!(Address::parse(&m).unwrap(), a);
+            assert!(Address::parse(&m).is_err());
             assert_eq!(fast::decode(want.to_uppercase().as_bytes()), None);
-            assert!(Address::parse(&want.to_uppercase()).is_err());
+            assert_eq!(Address::parse(&want.to_uppercase()).unwrap(), a);
             // Any one changed character: the fast path never accepts what the crate rejects.
             let mut bad = want.clone().into_bytes();
             let i = 5 + n % 38;
@@ -265,6 +297,40 @@ mod tests {
                 Err(_) => assert!(Address::parse(&bad).is_err()),
             }
         }
+    }
+
+    /// BIP-173's case rule and checksum variant, on the inputs Cosmos SDK's `bech32` refuses.
+    #[test]
+    fn bip173_one_case_bech32_only() {
+        let a = Address([0x5a; 20]);
+        let lower = a.to_string();
+        let upper = lower.to_uppercase();
+        assert_eq!(Address::parse(&upper).unwrap(), a);
+        // Mixed case: one letter flipped, in the prefix or in the data.
+        let mut mixed = lower.clone().into_bytes();
+        mixed[0] = b'S';
+        assert!(Address::parse(std::str::from_utf8(&mixed).unwrap()).is_err());
+        let mut mixed = upper.clone().into_bytes();
+        let i = mixed.iter().rposition(|c| c.is_ascii_uppercase()).unwrap();
+        mixed[i] = mixed[i].to_ascii_lowercase();
+        assert!(Address::parse(std::str::from_utf8(&mixed).unwrap()).is_err());
+        let m = bech32::encode::<bech32::Bech32m>(Hrp::parse("stoa").unwrap(), &a.0).unwrap();
+        let err = Address::parse(&m).unwrap_err();
+        assert_eq!(err.code, sdk::INVALID_ADDRESS.code);
+        assert!(Address::parse(&m.to_uppercase()).is_err());
+    }
+
+    #[test]
+    fn errors_echo_at_most_a_few_hundred_bytes_of_input() {
+        let huge = "stoa1".to_string() + &"q".repeat(3_000_000);
+        let err = Address::parse(&huge).unwrap_err();
+        assert!(err.log.len() < ECHO_LIMIT + 100, "{} bytes", err.log.len());
+        assert!(err.log.contains('…'));
+        // Cut at a character boundary, never inside a multi-byte character.
+        let wide = "é".repeat(1000);
+        let shown = echo_input(&wide);
+        assert!(shown.len() < ECHO_LIMIT + 40);
+        assert_eq!(echo_input("short"), "\"short\"");
     }
 
     #[test]

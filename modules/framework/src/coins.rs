@@ -1,6 +1,7 @@
 //! Coins on u128 with checked arithmetic: a `Coin` is one denom and amount, `Coins` a sorted
 //! set of them with no zero entries (Cosmos SDK's `sdk.Coins` rules).
 
+use crate::address::echo_input;
 use crate::error::{sdk, StoaError};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,11 +29,11 @@ impl Coin {
         let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
         let (num, denom) = s.split_at(split);
         if num.is_empty() {
-            return Err(sdk::INVALID_COINS.with(format!("{s:?}: missing amount")));
+            return Err(sdk::INVALID_COINS.with(format!("{}: missing amount", echo_input(s))));
         }
         let amount = num
             .parse::<u128>()
-            .map_err(|e| sdk::INVALID_COINS.with(format!("{s:?}: {e}")))?;
+            .map_err(|e| sdk::INVALID_COINS.with(format!("{}: {e}", echo_input(s))))?;
         validate_denom(denom)?;
         Ok(Coin {
             denom: denom.to_string(),
@@ -40,16 +41,40 @@ impl Coin {
         })
     }
 
-    /// From the Cosmos SDK proto form (amount as a decimal string).
+    /// From the Cosmos SDK proto form (amount as a decimal string in canonical form: see
+    /// [`parse_amount`]).
     pub fn from_proto(denom: &str, amount: &str) -> Result<Self, StoaError> {
         validate_denom(denom)?;
-        let amount = amount
-            .parse::<u128>()
-            .map_err(|e| sdk::INVALID_COINS.with(format!("amount {amount:?} of {denom}: {e}")))?;
+        let amount = parse_amount(amount).map_err(|e| {
+            sdk::INVALID_COINS.with(format!("amount of {}: {}", echo_input(denom), e.log))
+        })?;
         Ok(Coin {
             denom: denom.to_string(),
             amount,
         })
+    }
+}
+
+/// An amount as a tx carries it: decimal digits only, no sign, no leading zero (except `0`
+/// itself), at most u128. One number has one spelling, so `+5` and `00005` never read as 5.
+pub fn parse_amount(s: &str) -> Result<u128, StoaError> {
+    parse_amount_bytes(s.as_bytes())
+        .ok_or_else(|| sdk::INVALID_COINS.with(format!("invalid amount {}", echo_input(s))))
+}
+
+/// [`parse_amount`] on raw bytes, without building an error: the decoder's fast path.
+pub fn parse_amount_bytes(s: &[u8]) -> Option<u128> {
+    match s {
+        [] => None,
+        [b'0'] => Some(0),
+        [b'0', ..] => None,
+        _ => s.iter().try_fold(0u128, |acc, b| {
+            if b.is_ascii_digit() {
+                acc.checked_mul(10)?.checked_add(u128::from(b - b'0'))
+            } else {
+                None
+            }
+        }),
     }
 }
 
@@ -70,7 +95,7 @@ pub fn validate_denom(denom: &str) -> Result<(), StoaError> {
     if ok {
         Ok(())
     } else {
-        Err(sdk::INVALID_COINS.with(format!("invalid denom {denom:?}")))
+        Err(sdk::INVALID_COINS.with(format!("invalid denom {}", echo_input(denom))))
     }
 }
 
@@ -95,6 +120,40 @@ impl Coins {
             if c.amount > 0 {
                 out.insert(c.denom, c.amount);
             }
+        }
+        Ok(Coins(out))
+    }
+
+    /// Coins as a tx carries them, checked as Cosmos SDK's `Coins.Validate` does: each denom
+    /// valid, each amount canonical and positive, denoms strictly ascending (so no duplicates).
+    /// Unlike [`Coins::from_list`], nothing is sorted or dropped: a list that is not already
+    /// the one canonical spelling of the set is refused.
+    pub fn from_proto_list<'a>(
+        list: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, StoaError> {
+        let mut out = BTreeMap::new();
+        let mut last: Option<&str> = None;
+        for (denom, amount) in list {
+            let coin = Coin::from_proto(denom, amount)?;
+            if coin.amount == 0 {
+                return Err(sdk::INVALID_COINS.with(format!(
+                    "coin {}{} amount is not positive",
+                    coin.amount,
+                    echo_input(denom)
+                )));
+            }
+            if let Some(prev) = last {
+                if prev == denom {
+                    return Err(sdk::INVALID_COINS
+                        .with(format!("duplicate denomination {}", echo_input(denom))));
+                }
+                if prev > denom {
+                    return Err(sdk::INVALID_COINS
+                        .with(format!("denomination {} is not sorted", echo_input(denom))));
+                }
+            }
+            last = Some(denom);
+            out.insert(coin.denom, coin.amount);
         }
         Ok(Coins(out))
     }
@@ -216,5 +275,70 @@ mod tests {
         assert!(Coin::parse("ustor").is_err());
         let max = Coins::from_list([Coin::new(u128::MAX, "ustor")]).unwrap();
         assert!(sdk::OVERFLOW.is(&max.checked_add(&b).unwrap_err()));
+    }
+
+    /// Amounts have one spelling: what Cosmos SDK's decoders refuse or read as another number.
+    #[test]
+    fn amounts_are_canonical() {
+        for ok in ["0", "5", "10", "340282366920938463463374607431768211455"] {
+            assert_eq!(parse_amount(ok).unwrap().to_string(), ok);
+        }
+        for bad in [
+            "",
+            "+5",
+            "-5",
+            "00005",
+            "05",
+            "00",
+            " 5",
+            "5 ",
+            "5.0",
+            "1e3",
+            "0x5",
+            "５",
+            "340282366920938463463374607431768211456",
+        ] {
+            assert!(parse_amount(bad).is_err(), "{bad:?} accepted");
+            assert!(Coin::from_proto("ustor", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    /// `Coins.Validate`: sorted, no duplicates, positive, valid denoms.
+    #[test]
+    fn proto_lists_follow_coins_validate() {
+        let ok = Coins::from_proto_list([("ucomp", "5"), ("ustor", "10")]).unwrap();
+        assert_eq!(ok.to_string(), "5ucomp,10ustor");
+        assert!(Coins::from_proto_list([]).unwrap().is_empty());
+        for bad in [
+            vec![("ustor", "10"), ("ucomp", "5")],
+            vec![("ustor", "10"), ("ustor", "5")],
+            vec![("ustor", "0")],
+            vec![("ucomp", "1"), ("ustor", "0")],
+            vec![("u", "1")],
+            vec![("1stor", "1")],
+            vec![("ustor", "+1")],
+        ] {
+            let err = Coins::from_proto_list(bad.clone()).unwrap_err();
+            assert_eq!(err.code, sdk::INVALID_COINS.code, "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any list `from_proto_list` accepts is the canonical spelling of its set.
+        #[test]
+        fn accepted_lists_are_canonical(
+            list in proptest::collection::vec(("[a-c]{3}", 0u128..4), 0..5)
+        ) {
+            let amounts: Vec<String> = list.iter().map(|(_, a)| a.to_string()).collect();
+            let pairs: Vec<(&str, &str)> =
+                list.iter().zip(&amounts).map(|((d, _), a)| (d.as_str(), a.as_str())).collect();
+            if let Ok(c) = Coins::from_proto_list(pairs.clone()) {
+                let back: Vec<(String, String)> =
+                    c.pairs().map(|(d, a)| (d.to_string(), a.to_string())).collect();
+                let given: Vec<(String, String)> =
+                    pairs.iter().map(|(d, a)| (d.to_string(), a.to_string())).collect();
+                proptest::prop_assert_eq!(back, given);
+            }
+        }
     }
 }
