@@ -93,7 +93,7 @@ mod tests {
         enabled: bool,
         limit: u64,
         /// As the bank's caps: a u128 as a decimal string.
-        #[serde(with = "u128_str")]
+        #[serde(with = "crate::coins::amount_string")]
         cap: u128,
         names: Vec<String>,
     }
@@ -119,18 +119,6 @@ mod tests {
                 return Err(sdk::INVALID_REQUEST.with("limit must be positive"));
             }
             Ok(())
-        }
-    }
-
-    mod u128_str {
-        use serde::{Deserialize, Deserializer, Serializer};
-        pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
-            s.serialize_str(&v.to_string())
-        }
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-            String::deserialize(d)?
-                .parse()
-                .map_err(serde::de::Error::custom)
         }
     }
 

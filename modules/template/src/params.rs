@@ -7,7 +7,7 @@ use stoa_proto::template::v1 as pb;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateParams {
     /// Base units of `deposit_denom`, as a decimal string in JSON.
-    #[serde(with = "amount")]
+    #[serde(with = "stoa_framework::coins::amount_string")]
     pub deposit: u128,
     pub deposit_denom: String,
     pub max_lifetime_seconds: u64,
@@ -42,19 +42,5 @@ impl TemplateParams {
             deposit_denom: self.deposit_denom.clone(),
             max_lifetime_seconds: self.max_lifetime_seconds,
         }
-    }
-}
-
-mod amount {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
     }
 }

@@ -25,6 +25,17 @@ pub trait Index<K, V>: Sync {
     ) -> Result<(), StoaError>;
 }
 
+/// `<module>/<name>/<index key>`, the index key encoded as the last part or not.
+fn index_key<IK: Key>(module: &str, name: &str, ik: &IK, last: bool) -> Vec<u8> {
+    let mut k = Vec::with_capacity(module.len() + name.len() + 40);
+    k.extend_from_slice(module.as_bytes());
+    k.push(b'/');
+    k.extend_from_slice(name.as_bytes());
+    k.push(b'/');
+    ik.encode_key(&mut k, last);
+    k
+}
+
 /// Index entries `<module>/<name>/<index key, length-prefixed><primary key>` -> a marker.
 pub struct MultiIndex<IK, K, V> {
     module: &'static str,
@@ -44,13 +55,7 @@ impl<IK: Key + PartialEq, K: Key, V> MultiIndex<IK, K, V> {
     }
 
     fn prefix(&self, ik: &IK) -> Vec<u8> {
-        let mut p = Vec::with_capacity(self.module.len() + self.name.len() + 40);
-        p.extend_from_slice(self.module.as_bytes());
-        p.push(b'/');
-        p.extend_from_slice(self.name.as_bytes());
-        p.push(b'/');
-        ik.encode_key(&mut p, false);
-        p
+        index_key(self.module, self.name, ik, false)
     }
 
     fn entry(&self, ik: &IK, pk: &K) -> Vec<u8> {
@@ -123,13 +128,7 @@ impl<IK: Key + PartialEq, K: Key + PartialEq, V> UniqueIndex<IK, K, V> {
     }
 
     fn entry(&self, ik: &IK) -> Vec<u8> {
-        let mut k = Vec::with_capacity(self.module.len() + self.name.len() + 40);
-        k.extend_from_slice(self.module.as_bytes());
-        k.push(b'/');
-        k.extend_from_slice(self.name.as_bytes());
-        k.push(b'/');
-        ik.encode_key(&mut k, true);
-        k
+        index_key(self.module, self.name, ik, true)
     }
 
     /// The primary key holding `ik`, if any.
