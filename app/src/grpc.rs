@@ -12,7 +12,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::task::{Context as TaskContext, Poll};
 
 use anyhow::Context;
@@ -21,7 +20,7 @@ use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as txpb;
 use prost::bytes::{Buf, BufMut, Bytes};
 use prost::Message;
-use stoa_framework::{sdk, BECH32_PREFIX};
+use stoa_framework::BECH32_PREFIX;
 use tendermint_rpc::{Client as _, HttpClient};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::{http, Body as HttpBody, StdError};
@@ -30,7 +29,9 @@ use tonic::{Request, Response, Status};
 
 use crate::app::StoaApp;
 use crate::config::AppConfig;
-use crate::query::{grpc_query, QueryError, SIMULATE_PATH};
+use crate::query::{
+    cap_log, echo, grpc_code, grpc_query, parse_tx_hash, QueryError, SIMULATE_PATH,
+};
 
 /// The encoded descriptors reflection serves: every proto file in stoa-proto's list.
 pub use stoa_proto::FILE_DESCRIPTOR_SET;
@@ -50,25 +51,13 @@ fn short(e: &dyn std::fmt::Display) -> String {
 }
 
 fn to_status(e: QueryError) -> Status {
-    use tonic::Code;
-    let code = if e.codespace == sdk::CODESPACE {
-        match e.code {
-            c if c == sdk::NOT_FOUND.code
-                || c == sdk::KEY_NOT_FOUND.code
-                || c == sdk::UNKNOWN_ADDRESS.code =>
-            {
-                Code::NotFound
-            }
-            c if c == sdk::UNKNOWN_REQUEST.code => Code::Unimplemented,
-            c if c == sdk::IO.code || c == sdk::LOGIC.code => Code::Internal,
-            _ => Code::InvalidArgument,
-        }
-    } else {
-        Code::InvalidArgument
-    };
+    let code = grpc_code(&e);
     Status::new(
         code,
-        format!("{} (codespace {}, code {})", e.log, e.codespace, e.code),
+        cap_log(format!(
+            "{} (codespace {}, code {})",
+            e.log, e.codespace, e.code
+        )),
     )
 }
 
@@ -296,17 +285,19 @@ impl TxService {
     }
 
     async fn get_tx_by_hash(&self, hash: &str) -> Result<txpb::GetTxResponse, Status> {
-        let h = tendermint::Hash::from_str(hash)
-            .map_err(|e| Status::invalid_argument(format!("tx hash {hash:?}: {}", short(&e))))?;
+        // Any case of hex is a hash; a malformed one is refused with a capped echo.
+        let bytes = parse_tx_hash(hash).map_err(|e| to_status(e.into()))?;
+        let h = tendermint::Hash::Sha256(bytes);
         let client = self.rpc()?;
         let r = client.tx(h, false).await.map_err(|e| {
-            // CometBFT answers an unknown hash with an RPC error saying "not found"; any
-            // other failure means it could not be asked.
-            let msg = format!("tx {hash}: {}", short(&e));
-            if e.to_string().contains("not found") {
-                Status::not_found(msg)
-            } else {
-                Status::unavailable(msg)
+            // CometBFT answers an unknown hash with an RPC error saying "not found"; an error
+            // of its own about the request is the request's fault; anything else means it could
+            // not be asked.
+            let msg = cap_log(format!("tx {}: {}", echo(hash), short(&e)));
+            match e.detail() {
+                _ if e.to_string().contains("not found") => Status::not_found(msg),
+                tendermint_rpc::error::ErrorDetail::Response(_) => Status::invalid_argument(msg),
+                _ => Status::unavailable(msg),
             }
         })?;
         let raw = txpb::TxRaw::decode(r.tx.as_slice())

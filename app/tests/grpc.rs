@@ -119,6 +119,20 @@ fn grpc_services_answer() {
             })
             .await;
         assert_eq!(bad.unwrap_err().code(), tonic::Code::InvalidArgument);
+        // A 3 MB address comes back as an error of a few hundred bytes, not an echo.
+        let huge = b
+            .balance(bank::QueryBalanceRequest {
+                address: "stoa1".to_string() + &"q".repeat(3_000_000),
+                denom: "ucomp".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(huge.code(), tonic::Code::InvalidArgument);
+        assert!(
+            huge.message().len() < 1_000,
+            "{} bytes",
+            huge.message().len()
+        );
         let unimpl = b
             .denom_owners(bank::QueryDenomOwnersRequest::default())
             .await;
