@@ -615,7 +615,7 @@ fn a_missed_post_faults_the_sector_then_terminates_it_past_the_max_fault_age() {
     assert_eq!(cl, 0);
     let paid = ESCROWED - ct;
     assert!(
-        paid > 0 && paid < PRICE * duration as u128 && paid % PRICE == 0,
+        paid > 0 && paid < PRICE * duration as u128 && paid.is_multiple_of(PRICE),
         "{paid}"
     );
     assert!(prop.start + (paid / PRICE) as i64 <= m.chain.time);
@@ -722,4 +722,132 @@ fn simple_minting_follows_its_formula_over_simulated_years() {
             got as u128
         );
     }
+}
+
+#[test]
+fn bad_input_is_rejected_with_its_code_and_moves_nothing() {
+    let mut m = Market::new();
+    let provider = m.provider();
+    let client = m.client.address();
+    let c = m.client.clone();
+    let other = m.other.clone();
+    let now = m.chain.time;
+    let data = payload(1, 1000);
+    let good = m.proposal(&data, now + 300, now + 1_300);
+
+    // Per-proposal errors in one batch: only the valid proposal is published.
+    let mut past = good.clone();
+    past.start = now - 10;
+    let mut backwards = good.clone();
+    backwards.end = backwards.start - 1;
+    let mut big = good.clone();
+    big.piece_size = 4096;
+    let res = m.publish(vec![
+        m.signed(&other, good.clone()),
+        m.signed(&c, past),
+        m.signed(&c, backwards),
+        m.signed(&c, big),
+        m.signed(&c, good.clone()),
+        m.signed(&c, good.clone()),
+    ]);
+    let codes: Vec<(String, u32)> = res.iter().map(|r| (r.codespace.clone(), r.code)).collect();
+    let s = |c: u32| ("storage".to_string(), c);
+    assert_eq!(
+        codes,
+        vec![s(10), s(12), s(13), s(15), (String::new(), 0), s(17)],
+        "{res:?}"
+    );
+    let deal_id = res[4].deal_id;
+    let locked = PRICE * 1_000 + CLIENT_COLLATERAL;
+    assert_eq!(m.chain.escrow(&client), (ESCROWED, locked));
+
+    // A key that is not the provider's worker.
+    let r = m.chain.send(
+        &other,
+        vec![any(pb::MsgPublishDeals {
+            worker: other.address().to_string(),
+            provider: provider.to_string(),
+            deals: vec![m.signed(&c, m.proposal(&payload(2, 500), now + 300, now + 1_300))],
+        })],
+    );
+    storage_err(&r, 3, "");
+    // A withdrawal of locked funds.
+    let r = m.chain.send(
+        &c,
+        vec![any(pb::MsgWithdrawBalance {
+            address: client.to_string(),
+            amount: (ESCROWED - locked + 1).to_string(),
+        })],
+    );
+    storage_err(&r, 9, "");
+    assert_eq!(m.chain.escrow(&client), (ESCROWED, locked));
+
+    // Sectors: 1 holds the deal, 2 other data (no deal matches it), 3 none (committed
+    // capacity: all zeros).
+    let (dir1, out1, t) = m.seal(1, &data);
+    let (_, out2, _) = m.seal(2, &payload(7, 2032));
+    let (dir3, out3, _) = m.seal(3, &[]);
+    let exp = good.end + 100;
+    // Stale seal randomness; comm_d that does not match the deals.
+    storage_err(
+        &m.precommit(1, &out1, t - 4_000, vec![deal_id], exp),
+        21,
+        "",
+    );
+    storage_err(&m.precommit(2, &out2, t, vec![deal_id], exp), 22, "");
+    assert_eq!(m.chain.provider(&provider).precommit_deposits, "0");
+    assert_eq!(m.chain.escrow(&provider), (ESCROWED, PROVIDER_COLLATERAL));
+    ok(&m.precommit(1, &out1, t, vec![deal_id], exp));
+    ok(&m.precommit(3, &out3, t, vec![], exp));
+    // Proving before the seed is drawn.
+    let w = m.worker.clone();
+    let early = m.prove_commit_msg(1, vec![1, 2, 3]);
+    storage_err(&m.chain.send(&w, vec![early]), 25, "");
+    m.chain.until(m.chain.time + 70);
+    let p1 = prove_porep(&dir1, &m.seed(1)).unwrap().encode_to_vec();
+    let p3 = prove_porep(&dir3, &m.seed(3)).unwrap().encode_to_vec();
+    // A proof for the wrong sector, a proof with a flipped byte.
+    let wrong = m.prove_commit_msg(3, p1.clone());
+    storage_err(&m.chain.send(&w, vec![wrong]), 26, "");
+    let mut flipped = p1.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 1;
+    let bad = m.prove_commit_msg(1, flipped);
+    storage_err(&m.chain.send(&w, vec![bad]), 26, "");
+    assert_eq!(m.chain.power().qa, 0);
+    // The right proofs pass (in one block).
+    let msgs = vec![m.prove_commit_msg(1, p1), m.prove_commit_msg(3, p3)];
+    ok(&m.chain.send(&w, msgs));
+    assert_eq!(m.chain.power().qa, 4096);
+    assert_eq!(
+        m.chain.escrow(&client).1,
+        locked - (m.chain.time - good.start).max(0) as u128 * PRICE
+    );
+
+    // Window PoSt outside its deadline's window: the sectors sit in deadlines 0 and 1; one
+    // with no challenge drawn yet is refused.
+    let d = m.deadline_of(1);
+    let post = generate_window_post(
+        &[PoStSector {
+            sector_number: 1,
+            dir: dir1.clone(),
+        }],
+        &[0u8; 32],
+    );
+    let msg = m.post_msg(d.index, post.proof.encode_to_vec());
+    storage_err(&m.chain.send(&w, vec![msg]), 27, "");
+    // In its window it passes; once the window closed the same proof is refused.
+    m.prove_window(1, &dir1);
+    let d = m.deadline_of(1);
+    let rand: [u8; 32] = d.randomness.clone().try_into().unwrap();
+    let post = generate_window_post(
+        &[PoStSector {
+            sector_number: 1,
+            dir: dir1.clone(),
+        }],
+        &rand,
+    );
+    m.chain.until(d.close + 1);
+    let msg = m.post_msg(d.index, post.proof.encode_to_vec());
+    storage_err(&m.chain.send(&w, vec![msg]), 27, "");
 }
