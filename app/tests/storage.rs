@@ -851,3 +851,56 @@ fn bad_input_is_rejected_with_its_code_and_moves_nothing() {
     let msg = m.post_msg(d.index, post.proof.encode_to_vec());
     storage_err(&m.chain.send(&w, vec![msg]), 27, "");
 }
+
+#[test]
+fn a_declared_fault_removes_power_and_a_later_proof_recovers_it() {
+    let mut m = Market::new();
+    let provider = m.provider();
+    let (_, dir, _) = sealed_deal(&mut m, 1, 300, 3_000);
+    m.prove_window(1, &dir);
+    let w = m.worker.clone();
+    let declare = any(pb::MsgDeclareFaults {
+        worker: w.address().to_string(),
+        provider: provider.to_string(),
+        sector_numbers: vec![1],
+    });
+    // Only the worker may declare.
+    let other = m.other.clone();
+    let by_other = any(pb::MsgDeclareFaults {
+        worker: other.address().to_string(),
+        provider: provider.to_string(),
+        sector_numbers: vec![1],
+    });
+    storage_err(&m.chain.send(&other, vec![by_other]), 3, "");
+    ok(&m.chain.send(&w, vec![declare]));
+    let s = m.chain.sector(&provider, 1).unwrap();
+    assert_eq!(s.state, pb::SectorState::Faulty as i32);
+    assert_eq!(m.chain.power().qa, 0);
+    let pledge0: u128 = m.chain.provider(&provider).pledge.parse().unwrap();
+    // Its next window: a PoSt that lists it as faulty is valid, and it pays the fault fee.
+    let d = loop {
+        let d = m.deadline_of(1);
+        if d.is_open && d.randomness_for_open == d.open && s.last_proven != d.open {
+            break d;
+        }
+        m.chain.block(&[]);
+    };
+    let rand: [u8; 32] = d.randomness.clone().try_into().unwrap();
+    let mut post = generate_window_post(&[PoStSector { sector_number: 1, dir: dir.clone() }], &rand);
+    post.proof.sectors.clear();
+    post.proof.faulty_sectors = vec![1];
+    let msg = m.post_msg(d.index, post.proof.encode_to_vec());
+    ok(&m.chain.send(&w, vec![msg]));
+    m.chain.until(d.close + 10);
+    let pledge1: u128 = m.chain.provider(&provider).pledge.parse().unwrap();
+    assert!(pledge1 < pledge0, "fault fee for the period");
+    assert_eq!(m.chain.power().qa, 0);
+    // The period after, a real proof recovers it: power back, no more fees.
+    m.prove_window(1, &dir);
+    let s = m.chain.sector(&provider, 1).unwrap();
+    assert_eq!(s.state, pb::SectorState::Active as i32);
+    assert_eq!(m.chain.power().qa, 2048);
+    let d = m.deadline_of(1);
+    m.chain.until(d.close + 10);
+    assert_eq!(m.chain.provider(&provider).pledge, pledge1.to_string());
+}
