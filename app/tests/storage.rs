@@ -225,6 +225,10 @@ struct Market {
 
 impl Market {
     fn new() -> Market {
+        Market::with_params(test_params())
+    }
+
+    fn with_params(params: serde_json::Value) -> Market {
         let owner = Key::secp(1);
         let worker = Key::ed(2);
         let client = Key::secp(3);
@@ -236,7 +240,7 @@ impl Market {
                 client.address(),
                 other.address(),
             ],
-            test_params(),
+            params,
         );
         let r = chain.send(
             &owner,
@@ -886,7 +890,13 @@ fn a_declared_fault_removes_power_and_a_later_proof_recovers_it() {
         m.chain.block(&[]);
     };
     let rand: [u8; 32] = d.randomness.clone().try_into().unwrap();
-    let mut post = generate_window_post(&[PoStSector { sector_number: 1, dir: dir.clone() }], &rand);
+    let mut post = generate_window_post(
+        &[PoStSector {
+            sector_number: 1,
+            dir: dir.clone(),
+        }],
+        &rand,
+    );
     post.proof.sectors.clear();
     post.proof.faulty_sectors = vec![1];
     let msg = m.post_msg(d.index, post.proof.encode_to_vec());
@@ -903,4 +913,105 @@ fn a_declared_fault_removes_power_and_a_later_proof_recovers_it() {
     let d = m.deadline_of(1);
     m.chain.until(d.close + 10);
     assert_eq!(m.chain.provider(&provider).pledge, pledge1.to_string());
+}
+
+/// Seals an empty (committed capacity) sector `n` for the market's current provider and
+/// proves it.
+fn cc_sector(m: &mut Market, n: u64) {
+    let (dir, out, t) = m.seal(n, &[]);
+    let exp = m.chain.time + 2_000;
+    ok(&m.precommit(n, &out, t, vec![], exp));
+    m.chain.until(m.chain.time + 70);
+    let proof = prove_porep(&dir, &m.seed(n)).unwrap().encode_to_vec();
+    let w = m.worker.clone();
+    let msg = m.prove_commit_msg(n, proof);
+    ok(&m.chain.send(&w, vec![msg]));
+}
+
+#[test]
+fn block_rewards_are_split_by_qa_power() {
+    // Long proving periods: no deadline closes (and faults a sector) while rewards are measured.
+    let mut params = test_params();
+    params["proving_period"] = serde_json::json!(4_800);
+    let mut m = Market::with_params(params);
+    let a = m.provider();
+    // A second provider with its own worker; the market's helpers act for it once swapped in.
+    let (owner_b, worker_b) = (Key::secp(11), Key::ed(12));
+    for k in [&owner_b, &worker_b] {
+        let from = m.other.clone();
+        ok(&m.chain.send(
+            &from,
+            vec![msg_send(
+                &from.address(),
+                &k.address(),
+                &[(100_000_000, "ustor")],
+            )],
+        ));
+    }
+    ok(&m.chain.send(
+        &owner_b,
+        vec![any(pb::MsgRegisterProvider {
+            owner: owner_b.address().to_string(),
+            worker: worker_b.address().to_string(),
+            seal_proof: SealProof::StackedDrg2KiBV1.to_proto() as i32,
+            peer_endpoint: "http://127.0.0.1:7778".into(),
+            price_per_gib_per_second: "1".into(),
+            min_piece_size: 128,
+            max_piece_size: 2048,
+        })],
+    ));
+    ok(&m.chain.send(
+        &owner_b,
+        vec![any(pb::MsgAddBalance {
+            sender: owner_b.address().to_string(),
+            address: String::new(),
+            amount: "90000000".into(),
+        })],
+    ));
+    cc_sector(&mut m, 1);
+    let (owner_a, worker_a) = (m.owner.clone(), m.worker.clone());
+    m.owner = owner_b.clone();
+    m.worker = worker_b.clone();
+    m.dir = tempfile::tempdir().unwrap();
+    cc_sector(&mut m, 1);
+    cc_sector(&mut m, 2);
+    m.owner = owner_a;
+    m.worker = worker_a;
+    let b = owner_b.address();
+    assert_eq!(m.chain.provider(&a).qa_power, 2048);
+    assert_eq!(m.chain.provider(&b).qa_power, 4096);
+    let pending = |m: &Market, p: &Address| -> u128 {
+        let r: pb::QueryProviderResponse = m
+            .chain
+            .query(
+                "/stoa.storage.v1.Query/Provider",
+                pb::QueryProviderRequest {
+                    provider: p.to_string(),
+                },
+            )
+            .unwrap();
+        r.pending_rewards.parse().unwrap()
+    };
+    let (a0, b0) = (pending(&m, &a), pending(&m, &b));
+    let before: pb::QueryRewardsResponse = m
+        .chain
+        .query("/stoa.storage.v1.Query/Rewards", pb::QueryRewardsRequest {})
+        .unwrap();
+    for _ in 0..3 {
+        m.chain.block(&[]);
+    }
+    let after: pb::QueryRewardsResponse = m
+        .chain
+        .query("/stoa.storage.v1.Query/Rewards", pb::QueryRewardsRequest {})
+        .unwrap();
+    let minted = after.minted_simple.parse::<u128>().unwrap()
+        - before.minted_simple.parse::<u128>().unwrap();
+    let (da, db) = (pending(&m, &a) - a0, pending(&m, &b) - b0);
+    assert!(minted > 0);
+    assert!(
+        da + db <= minted && minted - (da + db) <= 3,
+        "{da} + {db} of {minted}"
+    );
+    assert!((2 * da).abs_diff(db) <= 2, "{da} vs {db}");
+    assert_eq!(m.chain.power().qa, 3 * 2048);
 }
