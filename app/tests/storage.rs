@@ -41,6 +41,7 @@ fn test_params() -> serde_json::Value {
         ("proving_period", 240),
         ("deadlines", 4),
         ("challenge_lookback", 20),
+        ("fault_declaration_cutoff", 30),
         ("max_fault_age", 600),
         ("precommit_deposit_reward_seconds", 10),
         ("initial_pledge_reward_seconds", 20),
@@ -876,6 +877,10 @@ fn a_declared_fault_removes_power_and_a_later_proof_recovers_it() {
         sector_numbers: vec![1],
     });
     storage_err(&m.chain.send(&other, vec![by_other]), 3, "");
+    // Not while its window is open (nor within the cutoff before it opens).
+    storage_err(&m.chain.send(&w, vec![declare.clone()]), 32, "");
+    let d = m.deadline_of(1);
+    m.chain.until(d.close + 10);
     ok(&m.chain.send(&w, vec![declare]));
     let s = m.chain.sector(&provider, 1).unwrap();
     assert_eq!(s.state, pb::SectorState::Faulty as i32);
@@ -913,6 +918,25 @@ fn a_declared_fault_removes_power_and_a_later_proof_recovers_it() {
     let d = m.deadline_of(1);
     m.chain.until(d.close + 10);
     assert_eq!(m.chain.provider(&provider).pledge, pledge1.to_string());
+
+    // Expiration only moves later, within the maximum lifetime.
+    let exp = s.expiration;
+    let extend = |e: i64| {
+        any(pb::MsgExtendSectorExpiration {
+            worker: w.address().to_string(),
+            provider: provider.to_string(),
+            sector_numbers: vec![1],
+            new_expiration: e,
+        })
+    };
+    storage_err(&m.chain.send(&w, vec![extend(exp - 1)]), 23, "");
+    storage_err(
+        &m.chain.send(&w, vec![extend(s.activation + 100_001)]),
+        23,
+        "",
+    );
+    ok(&m.chain.send(&w, vec![extend(exp + 500)]));
+    assert_eq!(m.chain.sector(&provider, 1).unwrap().expiration, exp + 500);
 }
 
 /// Seals an empty (committed capacity) sector `n` for the market's current provider and

@@ -99,7 +99,7 @@ pub fn expected_reward(
         return Ok(0);
     }
     let t = chain_age(ctx)?;
-    let span = simple_minted(p, t.saturating_add(seconds))? - simple_minted(p, t)?;
+    let span = simple_minted(p, t.saturating_add(seconds))?.saturating_sub(simple_minted(p, t)?);
     let network = u128::from(POWER.get(ctx)?.map(|n| n.qa).unwrap_or(0));
     Ok(mul_div_floor(span, qa, network.max(qa)).unwrap_or(0))
 }

@@ -61,3 +61,8 @@ pub const UNKNOWN_SECTOR: ErrorCode = ErrorCode::new(CODESPACE, 28, "unknown sec
 pub const BAD_COMMITMENT: ErrorCode = ErrorCode::new(CODESPACE, 29, "a commitment is not 32 bytes");
 pub const INVARIANT: ErrorCode = ErrorCode::new(CODESPACE, 30, "storage invariant broken");
 pub const TOO_MANY: ErrorCode = ErrorCode::new(CODESPACE, 31, "too many items in one message");
+pub const FAULT_CUTOFF: ErrorCode = ErrorCode::new(
+    CODESPACE,
+    32,
+    "past the fault declaration cutoff of the sector's deadline",
+);

@@ -442,9 +442,10 @@ impl MsgHandler for DeclareFaults {
         ctx: &mut Ctx<'_>,
         (worker, provider, ns): &Self::Checked,
     ) -> Result<Self::Response, StoaError> {
+        let p = p(ctx)?;
         let mut prov = miner::worker_provider(ctx, provider, worker)?;
         for n in ns {
-            miner::mark_faulty(ctx, provider, &mut prov, *n)?;
+            miner::declare_fault(ctx, &p, provider, &mut prov, *n)?;
         }
         PROVIDERS.save(ctx, provider, &prov)?;
         Ok(MsgDeclareFaultsResponse {})
@@ -477,6 +478,39 @@ impl<B: StorageBank> MsgHandler for TerminateSectors<B> {
             miner::terminate(&self.0, ctx, &p, provider, *n, "terminated by its provider")?;
         }
         Ok(MsgTerminateSectorsResponse {})
+    }
+}
+
+pub struct ExtendSectorExpiration;
+
+impl MsgHandler for ExtendSectorExpiration {
+    type Msg = MsgExtendSectorExpiration;
+    type Checked = (Address, Address, Vec<u64>, i64);
+    type Response = MsgExtendSectorExpirationResponse;
+
+    fn check(
+        &self,
+        m: MsgExtendSectorExpiration,
+    ) -> Result<(Vec<Address>, Self::Checked), StoaError> {
+        let worker = Address::parse(&m.worker)?;
+        let provider = Address::parse(&m.provider)?;
+        Ok((
+            vec![worker],
+            (worker, provider, m.sector_numbers, m.new_expiration),
+        ))
+    }
+
+    fn execute(
+        &self,
+        ctx: &mut Ctx<'_>,
+        (worker, provider, ns, exp): &Self::Checked,
+    ) -> Result<Self::Response, StoaError> {
+        let p = p(ctx)?;
+        miner::worker_provider(ctx, provider, worker)?;
+        for n in ns {
+            miner::extend(ctx, &p, provider, *n, *exp)?;
+        }
+        Ok(MsgExtendSectorExpirationResponse {})
     }
 }
 

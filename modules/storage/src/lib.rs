@@ -97,6 +97,7 @@ impl<B: StorageBank + Clone> Module for StorageModule<B> {
             .msg(handler::SubmitWindowPoSt)
             .msg(handler::DeclareFaults)
             .msg(handler::TerminateSectors(b.clone()))
+            .msg(handler::ExtendSectorExpiration)
             .msg(handler::WithdrawRewards(b.clone()));
         query::register(r);
     }

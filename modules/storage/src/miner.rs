@@ -409,6 +409,29 @@ pub fn apply_post(
     Ok(())
 }
 
+/// A declared fault: refused from the cutoff before its deadline's window opens until the
+/// window closes (the challenge may be drawn; the PoSt lists the sector as faulty instead).
+pub fn declare_fault(
+    ctx: &mut Ctx<'_>,
+    p: &StorageParams,
+    provider: &Address,
+    prov: &mut Provider,
+    n: u64,
+) -> Result<(), StoaError> {
+    let s = SECTORS
+        .get(ctx, &(*provider, n))?
+        .ok_or_else(|| error::UNKNOWN_SECTOR.with(format!("sector {n}")))?;
+    let now = ctx.block_time();
+    let (open, close) = current_or_next_window(p, prov.proving_period_start, s.deadline, now);
+    if now >= open - p.fault_declaration_cutoff && now < close {
+        return Err(error::FAULT_CUTOFF.with(format!(
+            "sector {n}: deadline {} opens at {open}",
+            s.deadline
+        )));
+    }
+    mark_faulty(ctx, provider, prov, n)
+}
+
 /// An active sector becomes faulty now: its power is removed (fees come at its deadline).
 pub fn mark_faulty(
     ctx: &mut Ctx<'_>,
@@ -642,4 +665,29 @@ pub fn end_block(
         }
     }
     Ok(())
+}
+
+/// Moves a sector's expiration later (never earlier), within the maximum sector lifetime.
+pub fn extend(
+    ctx: &mut Ctx<'_>,
+    p: &StorageParams,
+    provider: &Address,
+    n: u64,
+    new_expiration: i64,
+) -> Result<(), StoaError> {
+    let mut s = SECTORS
+        .get(ctx, &(*provider, n))?
+        .ok_or_else(|| error::UNKNOWN_SECTOR.with(format!("sector {n}")))?;
+    let max = s.activation.saturating_add(p.max_sector_lifetime);
+    if new_expiration <= s.expiration || new_expiration > max {
+        return Err(error::BAD_EXPIRATION.with(format!(
+            "sector {n}: {new_expiration} must be after {} and at most {max}",
+            s.expiration
+        )));
+    }
+    let id = qid(provider, n);
+    SECTOR_EXPIRY.remove(ctx, s.expiration, &id)?;
+    SECTOR_EXPIRY.push(ctx, new_expiration, &id)?;
+    s.expiration = new_expiration;
+    SECTORS.save(ctx, &(*provider, n), &s)
 }

@@ -27,6 +27,9 @@ pub struct StorageParams {
     pub proving_period: i64,
     pub deadlines: u32,
     pub challenge_lookback: i64,
+    /// Faults of a deadline may be declared until this long before its window opens (after,
+    /// its challenge may be drawn: list the sector as faulty in the PoSt instead).
+    pub fault_declaration_cutoff: i64,
     pub max_fault_age: i64,
     /// Pre-commit deposit: this many seconds of the sector's expected reward (20 days).
     pub precommit_deposit_reward_seconds: i64,
@@ -72,6 +75,7 @@ impl Default for StorageParams {
             proving_period: DAY,
             deadlines: 48,
             challenge_lookback: 20 * 30,
+            fault_declaration_cutoff: 70 * 30,
             max_fault_age: 42 * DAY,
             precommit_deposit_reward_seconds: 20 * DAY,
             initial_pledge_reward_seconds: 20 * DAY,
@@ -129,8 +133,12 @@ impl Params for StorageParams {
         if self.deadlines == 0 || self.proving_period % i64::from(self.deadlines) != 0 {
             return bad("deadlines must divide the proving period");
         }
-        if self.challenge_lookback < 0 || self.challenge_lookback >= self.proving_period {
-            return bad("challenge_lookback must be within a proving period");
+        if self.challenge_lookback < 0
+            || self.challenge_lookback >= self.proving_period
+            || self.fault_declaration_cutoff < self.challenge_lookback
+            || self.fault_declaration_cutoff >= self.proving_period
+        {
+            return bad("challenge_lookback <= fault_declaration_cutoff < proving_period");
         }
         if self.max_prove_commit_duration <= self.prove_commit_delay {
             return bad("max_prove_commit_duration must exceed prove_commit_delay");
