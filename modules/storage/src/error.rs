@@ -66,3 +66,8 @@ pub const FAULT_CUTOFF: ErrorCode = ErrorCode::new(
     32,
     "past the fault declaration cutoff of the sector's deadline",
 );
+pub const PROVE_TOO_LATE: ErrorCode = ErrorCode::new(
+    CODESPACE,
+    33,
+    "prove-commit after max_prove_commit_duration",
+);

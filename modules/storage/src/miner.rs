@@ -268,6 +268,15 @@ pub fn prove_commit(
     if pc.seed.is_empty() {
         return Err(error::PROVE_TOO_EARLY.with(format!("sector {sector_number}")));
     }
+    // End block removes it at this time; a proof in that very block is already late.
+    let deadline = pc
+        .precommitted_at
+        .saturating_add(p.max_prove_commit_duration);
+    if now >= deadline {
+        return Err(
+            error::PROVE_TOO_LATE.with(format!("sector {sector_number}: due by {deadline}"))
+        );
+    }
     let mut prov = load_provider(ctx, provider)?;
     for id in &pc.deal_ids {
         market::activate(ctx, *id, sector_number)?;
