@@ -25,7 +25,8 @@ pub fn descriptor_pool() -> DescriptorPool {
     DESCRIPTOR_POOL.clone()
 }
 
-/// `stoa.storage.v1`: proof messages shared by the prover and the storage module.
+/// `stoa.storage.v1`: proof messages shared by the prover and the storage module, and the
+/// storage market's messages, state, events and query service.
 pub mod storage {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/stoa.storage.v1.rs"));
