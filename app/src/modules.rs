@@ -13,6 +13,7 @@ use stoa_framework::{
 pub fn modules() -> Vec<Box<dyn Module>> {
     vec![
         Box::new(stoa_bank::BankModule::new()), // accounts, balances, supply, fee collector
+        Box::new(stoa_compute::ComputeModule::new(stoa_bank::BankKeeper)), // compute market
     ]
 }
 
