@@ -341,6 +341,20 @@ fn devices_leases_fees_offline_and_buyback_add_up_and_replay_identically() {
     for id in 0..3 {
         assert_eq!(c.device(id).device.unwrap().status, "online");
     }
+    let listed: pb::QueryDevicesResponse = c.query(
+        "/stoa.compute.v1.Query/Devices",
+        &pb::QueryDevicesRequest {
+            status: "online".into(),
+            gpu_model: "RTX3090".into(),
+            region: "us".into(),
+            pagination: None,
+        },
+    );
+    assert_eq!(
+        listed.devices.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![1]
+    );
+    assert_eq!(c.device(0).history.len(), 1);
     // A second answer to the same challenge is refused.
     let again = beat(&c, o0, 0, &w0);
     let r = c.block(5, &[again]);

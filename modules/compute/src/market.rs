@@ -8,7 +8,7 @@
 //! buyback pool, sold in a descending-price auction for ucomp that is burned. Also the job
 //! records and the hourly emission.
 
-use crate::device::{self, load_device, pay_supplier, refile, ONLINE};
+use crate::device::{load_device, pay_supplier, refile, ONLINE};
 use crate::emission::emitted_by;
 use crate::error;
 use crate::events::emit;
@@ -411,31 +411,55 @@ pub fn match_orders(bank: &impl ComputeBank, ctx: &mut Ctx<'_>) -> Result<(), St
         if need > 0 {
             continue;
         }
-        let renter = Address::parse(&o.renter)?;
-        let deposit = amt(&o.deposit, "deposit")?;
-        let lease = open_lease(
-            bank,
-            ctx,
-            &p,
-            &renter,
-            id,
-            &o.denom,
-            o.duration_s,
-            &picks,
-            Some(deposit),
-        )?;
-        OPEN_ORDERS.remove(ctx, &id)?;
-        let mut o = o;
-        o.state = "matched".into();
-        o.lease_id = lease;
-        o.deposit = "0".into();
-        ORDERS.save(ctx, &id, &o)?;
+        // A lease that cannot be opened (a bank refusal) leaves the order open and the state
+        // untouched, rather than stopping the chain in end block.
+        let opened = ctx.branch(|ctx| {
+            let renter = Address::parse(&o.renter)?;
+            let deposit = amt(&o.deposit, "deposit")?;
+            let lease = open_lease(
+                bank,
+                ctx,
+                &p,
+                &renter,
+                id,
+                &o.denom,
+                o.duration_s,
+                &picks,
+                Some(deposit),
+            )?;
+            OPEN_ORDERS.remove(ctx, &id)?;
+            let mut o = o.clone();
+            o.state = "matched".into();
+            o.lease_id = lease;
+            o.deposit = "0".into();
+            ORDERS.save(ctx, &id, &o)
+        });
+        if opened.is_err() {
+            continue;
+        }
     }
     Ok(())
 }
 
 fn stream_of(part: &pb::LeasePart) -> Result<Stream, StoaError> {
     Stream::decode(part.stream.as_slice()).map_err(|e| sdk::LOGIC.with(format!("stream: {e}")))
+}
+
+/// How a supplier payout splits: `(fee, stakers, owner)`, adding up to `pay` exactly.
+pub fn split_payout(
+    pay: u128,
+    fee_bps: u32,
+    staker_share_bps: u32,
+    has_stakers: bool,
+) -> Option<(u128, u128, u128)> {
+    let fee = mul_div_floor(pay, u128::from(fee_bps), 10_000)?;
+    let net = pay.checked_sub(fee)?;
+    let stakers = if has_stakers {
+        mul_div_floor(net, u128::from(staker_share_bps), 10_000)?
+    } else {
+        0
+    };
+    Some((fee, stakers, net.checked_sub(stakers)?))
 }
 
 /// Pays a part's supplier `pay` from escrow: the supplier fee taken, the stakers' share to
@@ -451,7 +475,12 @@ fn payout(
     if pay == 0 {
         return Ok(0);
     }
-    let fee = bps_of(pay, p.fee_bps(&lease.denom))?;
+    // The fee as `split_payout` (property-tested) takes it; `pay_supplier` splits the rest
+    // between stakers and owner by the same formula.
+    let (fee, _, _) = Ctx::checked(
+        split_payout(pay, p.fee_bps(&lease.denom), 0, false),
+        "payout",
+    )?;
     take_fee(bank, ctx, p, ESCROW, &lease.denom, fee)?;
     let d = load_device(ctx, device_id)?;
     pay_supplier(bank, ctx, ESCROW, &d, &lease.denom, pay - fee)?;
@@ -796,8 +825,13 @@ pub fn emit_rewards(bank: &impl ComputeBank, ctx: &mut Ctx<'_>) -> Result<(), St
     let done = amt(&e.emitted, "emitted")?;
     let delta = target.saturating_sub(done);
     e.last_tick = now;
-    if delta > 0 {
-        bank.mint(ctx, REWARDS, &crate::keeper::coins(delta, &p.stake_denom)?)?;
+    // A mint the bank refuses (the token's cap) skips this tick instead of stopping the
+    // chain; the next tick mints what is due by then.
+    let minted = delta > 0
+        && ctx
+            .branch(|ctx| bank.mint(ctx, REWARDS, &crate::keeper::coins(delta, &p.stake_denom)?))
+            .is_ok();
+    if minted {
         let mut pool = EMISSION_POOL.load_or_default(ctx)?;
         pool.add_reward(delta)?;
         EMISSION_POOL.save(ctx, &pool)?;
@@ -811,7 +845,5 @@ pub fn emit_rewards(bank: &impl ComputeBank, ctx: &mut Ctx<'_>) -> Result<(), St
             },
         )?;
     }
-    EMISSION.save(ctx, &e)?;
-    let _ = device::ONLINE;
-    Ok(())
+    EMISSION.save(ctx, &e)
 }
