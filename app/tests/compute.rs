@@ -338,9 +338,12 @@ fn devices_leases_fees_offline_and_buyback_add_up_and_replay_identically() {
         beat(&c, o0, 2, &w2),
     ];
     c.ok(5, &txs);
-    for id in 0..3 {
+    for id in 0..2 {
         assert_eq!(c.device(id).device.unwrap().status, "online");
     }
+    // The spoofed device's heartbeats are recorded, but it stays jailed.
+    let d2 = c.device(2).device.unwrap();
+    assert_eq!((d2.status.as_str(), d2.spoofed), ("jailed", true));
     let listed: pb::QueryDevicesResponse = c.query(
         "/stoa.compute.v1.Query/Devices",
         &pb::QueryDevicesRequest {

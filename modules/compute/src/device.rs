@@ -18,6 +18,8 @@ use stoa_proto::compute::v1::Device;
 pub const ONLINE: &str = "online";
 pub const OFFLINE: &str = "offline";
 pub const RETIRED: &str = "retired";
+/// Marked spoofed by an attestor: out of matching and emission until cleared.
+pub const JAILED: &str = "jailed";
 
 pub fn load_device(ctx: &mut Ctx<'_>, id: u64) -> Result<Device, StoaError> {
     DEVICES
@@ -683,9 +685,9 @@ impl<B: ComputeBank> MsgHandler for ClaimRewards<B> {
     }
 }
 
-pub struct Attest;
+pub struct Attest<B>(pub B);
 
-impl MsgHandler for Attest {
+impl<B: ComputeBank> MsgHandler for Attest<B> {
     type Msg = pb::MsgAttest;
     type Checked = (Address, pb::MsgAttest);
     type Response = pb::MsgAttestResponse;
@@ -705,6 +707,9 @@ impl MsgHandler for Attest {
             return Err(error::NOT_ATTESTOR.with(a.to_string()));
         }
         let mut d = load_device(ctx, m.device_id)?;
+        if d.status == RETIRED {
+            return Err(error::DEVICE_UNAVAILABLE.with(format!("device {} is retired", d.id)));
+        }
         d.attestations.retain(|x| x.attestor != a.to_string());
         d.attestations.push(pb::Attestation {
             attestor: a.to_string(),
@@ -713,6 +718,13 @@ impl MsgHandler for Attest {
             report_hash: m.report_hash.clone(),
         });
         d.spoofed = d.attestations.iter().any(|x| x.spoofed);
+        // A spoofed device leaves matching and the emission pool (its leases run on: the
+        // renter may close them); cleared, it comes back online with its next heartbeat.
+        if d.spoofed && d.status != JAILED {
+            set_not_online(&self.0, ctx, &p, &mut d, JAILED)?;
+        } else if !d.spoofed && d.status == JAILED {
+            d.status = OFFLINE.into();
+        }
         refile(ctx, &mut d)?;
         DEVICES.save(ctx, &d.id, &d)?;
         Ok(pb::MsgAttestResponse {})

@@ -139,7 +139,7 @@ impl<B: ComputeBank> MsgHandler for Heartbeat<B> {
         if d.status == ONLINE {
             // Keep the device's emission current before its rank moves.
             device::pull_rewards(&self.0, ctx, &p, &d)?;
-        } else {
+        } else if !d.spoofed {
             set_online(ctx, &p, &mut d)?;
         }
         refile(ctx, &mut d)?;

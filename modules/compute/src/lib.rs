@@ -110,7 +110,7 @@ impl<B: ComputeBank + Clone> Module for ComputeModule<B> {
             .msg(device::StakeMsg(b.clone()))
             .msg(device::Unstake(b.clone()))
             .msg(device::ClaimRewards(b.clone()))
-            .msg(device::Attest)
+            .msg(device::Attest(b.clone()))
             .msg(heartbeat::Heartbeat(b.clone()))
             .msg(market::CreateOrder(b.clone()))
             .msg(market::CancelOrder(b.clone()))

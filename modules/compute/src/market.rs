@@ -371,11 +371,36 @@ impl<B: ComputeBank> MsgHandler for BookDevice<B> {
 pub fn match_orders(bank: &impl ComputeBank, ctx: &mut Ctx<'_>) -> Result<(), StoaError> {
     let p = params::load(ctx)?;
     let now = ctx.block_time();
-    let open: Vec<u64> = OPEN_ORDERS
-        .iter(ctx, Order::Ascending)
-        .take(p.max_orders_per_block as usize)
+    // Round robin: start after the last order tried, wrap around once, so orders that
+    // cannot be matched do not starve the ones behind them.
+    let max = p.max_orders_per_block as usize;
+    let cursor = MATCH_CURSOR.get(ctx)?.unwrap_or(0);
+    let mut open: Vec<u64> = OPEN_ORDERS
+        .range(
+            ctx,
+            Bound::Excluded(&cursor),
+            Bound::Unbounded,
+            Order::Ascending,
+        )
+        .take(max)
         .map(|r| r.map(|(k, _)| k))
         .collect::<Result<_, _>>()?;
+    if open.len() < max {
+        let wrapped: Vec<u64> = OPEN_ORDERS
+            .range(
+                ctx,
+                Bound::Unbounded,
+                Bound::Included(&cursor),
+                Order::Ascending,
+            )
+            .take(max - open.len())
+            .map(|r| r.map(|(k, _)| k))
+            .collect::<Result<_, _>>()?;
+        open.extend(wrapped);
+    }
+    if let Some(last) = open.last() {
+        MATCH_CURSOR.save(ctx, last)?;
+    }
     for id in open {
         let o = ORDERS.load(ctx, &id)?;
         if now.saturating_sub(o.created_at) > p.order_ttl_seconds {

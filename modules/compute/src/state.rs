@@ -44,6 +44,8 @@ pub const UNBONDINGS: Map<u64, Unbonding> = Map::new(MODULE_NAME, "unbondings");
 pub const ORDERS: Map<u64, Order> = Map::new(MODULE_NAME, "orders");
 /// Open orders in id order (matching tries the oldest first).
 pub const OPEN_ORDERS: Map<u64, Vec<u8>, Raw> = Map::new(MODULE_NAME, "open_orders");
+/// The last open order end block tried (matching goes round from there).
+pub const MATCH_CURSOR: Item<u64, BigEndian<u64>> = Item::new(MODULE_NAME, "match_cursor");
 
 pub static LEASES: IndexedMap<u64, Lease> =
     IndexedMap::new(MODULE_NAME, "leases", &[&LEASES_BY_RENTER]);
