@@ -14,6 +14,7 @@ const FILES: &[&str] = &[
     // Stoa's own packages.
     "stoa/storage/v1/proof.proto",
     "stoa/storage/v1/storage.proto",
+    "stoa/compute/v1/compute.proto",
     "stoa/template/v1/template.proto",
     // Cosmos SDK services Stoa answers, and the types clients meet inside `Any`s.
     "cosmos/bank/v1beta1/query.proto",

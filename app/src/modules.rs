@@ -14,6 +14,7 @@ pub fn modules() -> Vec<Box<dyn Module>> {
     vec![
         Box::new(stoa_bank::BankModule::new()), // accounts, balances, supply, fee collector
         Box::new(stoa_storage::StorageModule::new(stoa_bank::BankKeeper)), // storage market
+        Box::new(stoa_compute::ComputeModule::new(stoa_bank::BankKeeper)), // compute market
     ]
 }
 

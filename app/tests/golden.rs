@@ -228,10 +228,11 @@ fn a_fixed_scenario_gives_the_same_results_and_app_hashes() {
 
     let digest = hex::encode(digest.finalize());
     // Changed on purpose by the framework's clock (each block that is the first after a minute
-    // boundary records a randomness anchor, `fw/ra/`) and by the storage market joining the
-    // chain (its genesis params and module accounts, its minting every block).
+    // boundary records a randomness anchor, `fw/ra/`) and by the storage and compute markets
+    // joining the chain (their genesis params, module accounts and end-block state: storage
+    // mints every block, compute records its emission start and schedule).
     assert_eq!(
-        digest, "7aff3c5736256b2db8452790abc5d496be925c21b5c9fff296db3c8840bf84e5",
+        digest, "941df9abd429767f3d880b438d00fc078fe5b0f2c3c225b93cfc6f3c3760af6c",
         "the scenario's results or app hashes changed"
     );
 }

@@ -72,7 +72,7 @@ impl Chain {
             Router::new(modules).unwrap(),
             opts,
         );
-        let mut g = genesis_with(funded);
+        let mut g = sections_of(&app, genesis_with(funded));
         g["storage"] = serde_json::json!({ "params": params });
         init(&app, &g);
         let mut c = Chain {

@@ -34,15 +34,6 @@ fn app_with_template() -> StoaApp {
     )
 }
 
-/// The funded genesis of `common`, with only the sections of the modules these tests plug in.
-fn genesis_for(funded: &[Address]) -> serde_json::Value {
-    let mut g = genesis_with(funded);
-    if let Some(sections) = g.as_object_mut() {
-        sections.retain(|k, _| matches!(k.as_str(), "tx" | "bank"));
-    }
-    g
-}
-
 fn post(author: &Address, text: &str, lifetime: u64) -> Any {
     Any {
         type_url: template::MsgPost::type_url(),
@@ -73,7 +64,10 @@ fn notes_live_in_escrow_from_post_to_expiry_and_are_served_over_grpc() {
     let app = app_with_template();
     let paths: Vec<&str> = app.router().query_paths().collect();
     assert!(paths.contains(&"/stoa.template.v1.Query/NotesByAuthor"));
-    init(&app, &genesis_for(&[alice.address(), bob.address()]));
+    init(
+        &app,
+        &sections_of(&app, genesis_with(&[alice.address(), bob.address()])),
+    );
     run_block(&app, &[]);
     let (a_num, _) = account(&app, &alice.address()).unwrap();
     let (b_num, _) = account(&app, &bob.address()).unwrap();
@@ -434,7 +428,7 @@ fn queries_and_check_tx_see_the_last_block_time_and_a_new_module_gets_its_accoun
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 100).unwrap();
     let app = clock_app(store.clone(), false);
-    init(&app, &genesis_for(&[alice.address()]));
+    init(&app, &sections_of(&app, genesis_with(&[alice.address()])));
     run_block(&app, &[]); // height 1 at genesis + 5 s
     run_block(&app, &[]); // height 2 at genesis + 10 s
     assert_eq!(
@@ -486,7 +480,7 @@ fn queries_and_check_tx_see_the_last_block_time_and_a_new_module_gets_its_accoun
 fn a_module_message_with_an_unknown_field_is_refused() {
     let alice = Key::secp(51);
     let app = app_with_template();
-    init(&app, &genesis_for(&[alice.address()]));
+    init(&app, &sections_of(&app, genesis_with(&[alice.address()])));
     run_block(&app, &[]);
     let (num, _) = account(&app, &alice.address()).unwrap();
     let mut padded = post(&alice.address(), "hello", 60);

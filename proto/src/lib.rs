@@ -33,6 +33,13 @@ pub mod storage {
     }
 }
 
+/// `stoa.compute.v1`: the compute market (GPU devices, leases, buyback, emission).
+pub mod compute {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/stoa.compute.v1.rs"));
+    }
+}
+
 /// `stoa.template.v1`: the worked-example module of docs/DEVELOPING.md (a bulletin board).
 pub mod template {
     pub mod v1 {
