@@ -857,6 +857,53 @@ impl Net {
     }
 
     /// cosmos.bank.v1beta1.Query/TotalSupply over gRPC (denom -> amount).
+    /// The total supply less what the storage market has minted as block rewards and still
+    /// holds in its reward account (the chain mints those every block; nothing else creates or
+    /// destroys coins in these tests), both read over gRPC at one height.
+    pub fn supply_without_block_rewards(&self) -> std::collections::BTreeMap<String, u128> {
+        use cosmos_sdk_proto::cosmos::bank::v1beta1::{
+            query_client::QueryClient, QueryBalanceRequest, QueryTotalSupplyRequest,
+        };
+        let reward = stoa_framework::module_address("storage_reward").to_string();
+        block_on(async {
+            let mut c = QueryClient::connect(self.grpc_url())
+                .await
+                .expect("connect to stoad gRPC");
+            let r = c
+                .total_supply(QueryTotalSupplyRequest { pagination: None })
+                .await
+                .expect("gRPC Query/TotalSupply");
+            let height = r
+                .metadata()
+                .get("x-cosmos-block-height")
+                .cloned()
+                .expect("answered height");
+            let mut supply: std::collections::BTreeMap<String, u128> = r
+                .into_inner()
+                .supply
+                .into_iter()
+                .map(|c| (c.denom, c.amount.parse().expect("amount")))
+                .collect();
+            let mut req = tonic::Request::new(QueryBalanceRequest {
+                address: reward,
+                denom: "ustor".into(),
+            });
+            req.metadata_mut().insert("x-cosmos-block-height", height);
+            let held: u128 = c
+                .balance(req)
+                .await
+                .expect("gRPC Query/Balance")
+                .into_inner()
+                .balance
+                .map(|b| b.amount.parse().expect("amount"))
+                .unwrap_or(0);
+            if let Some(ustor) = supply.get_mut("ustor") {
+                *ustor -= held;
+            }
+            supply
+        })
+    }
+
     pub fn grpc_supply(&self) -> std::collections::BTreeMap<String, u128> {
         use cosmos_sdk_proto::cosmos::bank::v1beta1::{
             query_client::QueryClient, QueryTotalSupplyRequest,
