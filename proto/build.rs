@@ -14,6 +14,7 @@ const FILES: &[&str] = &[
     // Stoa's own packages.
     "stoa/storage/v1/proof.proto",
     "stoa/template/v1/template.proto",
+    "stoa/intelligence/v1/intelligence.proto",
     // Cosmos SDK services Stoa answers, and the types clients meet inside `Any`s.
     "cosmos/bank/v1beta1/query.proto",
     "cosmos/bank/v1beta1/tx.proto",
