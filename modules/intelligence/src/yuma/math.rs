@@ -16,6 +16,14 @@ pub fn one() -> I32F32 {
 
 /// `x / y`, 0 when `y` is 0 (or the quotient does not fit).
 pub fn safe_div(x: I32F32, y: I32F32) -> I32F32 {
+    let (a, d) = (x.to_bits(), y.to_bits());
+    // Proportions (0 <= x < 1, y > 0) are nearly every division of an epoch: their shifted
+    // dividend fits 64 bits, so a native u64 division gives the same truncated quotient as the
+    // 128-bit one, several times faster.
+    if (0..1i64 << 32).contains(&a) && d > 0 {
+        let q = ((a as u64) << 32) / d as u64;
+        return i64::try_from(q).map(I32F32::from_bits).unwrap_or_default();
+    }
     x.checked_div(y).unwrap_or_default()
 }
 
@@ -413,6 +421,10 @@ pub fn mat_ema_sparse(new: &Sparse, old: &Sparse, alpha: I32F32, columns: usize)
     new.iter()
         .enumerate()
         .map(|(i, row)| {
+            // Rows of non-validators are empty on both sides: nothing to densify.
+            if row.is_empty() && old.get(i).is_none_or(|o| o.is_empty()) {
+                return Vec::new();
+            }
             let mut acc = vec![ZERO; columns];
             for &(j, v) in row {
                 if let Some(c) = acc.get_mut(j as usize) {
@@ -505,6 +517,21 @@ mod tests {
 
     fn f(x: f64) -> I32F32 {
         I32F32::from_num(x)
+    }
+
+    proptest::proptest! {
+        /// The fast path gives exactly what the fixed crate's division gives.
+        #[test]
+        fn fast_division_matches_the_fixed_crate(a in 0i64..1 << 32, d in 1i64..i64::MAX) {
+            let (x, y) = (I32F32::from_bits(a), I32F32::from_bits(d));
+            proptest::prop_assert_eq!(safe_div(x, y), x.checked_div(y).unwrap_or_default());
+        }
+
+        #[test]
+        fn fast_division_matches_for_small_divisors(a in 0i64..1 << 32, d in 1i64..1 << 33) {
+            let (x, y) = (I32F32::from_bits(a), I32F32::from_bits(d));
+            proptest::prop_assert_eq!(safe_div(x, y), x.checked_div(y).unwrap_or_default());
+        }
     }
 
     #[test]

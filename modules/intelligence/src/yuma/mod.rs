@@ -97,16 +97,20 @@ impl EpochInput {
                 return Err(bad(format!("{name} has {len} entries, n is {n}")));
             }
         }
+        // `seen[j]` holds the last row (plus one) that named uid j: one pass, no set per row.
+        let mut seen = vec![0usize; n];
+        let mut stamp = 0usize;
         for (name, m) in [("weights", &self.weights), ("bonds", &self.bonds)] {
             for (i, row) in m.iter().enumerate() {
-                let mut seen = std::collections::BTreeSet::new();
+                stamp += 1;
                 for (j, _) in row {
-                    if *j as usize >= n {
+                    let Some(s) = seen.get_mut(*j as usize) else {
                         return Err(bad(format!("{name}[{i}] names uid {j}, n is {n}")));
-                    }
-                    if !seen.insert(*j) {
+                    };
+                    if *s == stamp {
                         return Err(bad(format!("{name}[{i}] names uid {j} twice")));
                     }
+                    *s = stamp;
                 }
             }
         }

@@ -356,3 +356,53 @@ fn no_panic_at_4096_uids_with_arbitrary_weights() {
         assert_eq!(out.emission.len(), nu);
     }
 }
+
+/// Timing of one epoch with 256 validators weighting every miner, at 256, 1,024 and 4,096
+/// uids (`cargo test --release -p stoa-intelligence -- --ignored --nocapture epoch_timing`).
+#[test]
+#[ignore]
+fn epoch_timing() {
+    for n in [256u16, 1024, 4096] {
+        let nu = n as usize;
+        let v = 256.min(nu);
+        let weights: Vec<Vec<(u16, u16)>> = (0..nu)
+            .map(|i| {
+                if i < v {
+                    (0..n)
+                        .map(|j| (j, ((i * 7919 + j as usize * 104_729) % 65_536) as u16))
+                        .collect()
+                } else {
+                    vec![]
+                }
+            })
+            .collect();
+        let input = EpochInput {
+            n,
+            block: 1000,
+            tempo: 360,
+            last_mechanism_step_block: 0,
+            activity_cutoff: 5000,
+            max_allowed_validators: 256,
+            kappa: 32767,
+            bonds_moving_average: 900_000,
+            bonds_penalty: u16::MAX,
+            yuma3: false,
+            liquid_alpha: LiquidAlpha::default(),
+            emission: 1_000_000_000,
+            stake: (0..nu)
+                .map(|i| if i < v { 1_000_000 + i as u64 } else { 0 })
+                .collect(),
+            last_update: vec![999; nu],
+            block_at_registration: vec![0; nu],
+            validator_permit: (0..nu).map(|i| i < v).collect(),
+            bonds: weights.clone(),
+            weights,
+        };
+        let t = std::time::Instant::now();
+        let runs = 5;
+        for _ in 0..runs {
+            epoch(&input).unwrap();
+        }
+        println!("n={n}: {:?} per epoch", t.elapsed() / runs);
+    }
+}
