@@ -406,3 +406,49 @@ fn epoch_timing() {
         println!("n={n}: {:?} per epoch", t.elapsed() / runs);
     }
 }
+
+/// The bonds of `test_yuma_3_kappa_moves_first` (validators' bonds to the two servers, as
+/// proportions). subtensor lists them but its helper never compares them (it skips three
+/// columns of two-column targets); here they are held to its 1e-3 tolerance.
+#[test]
+fn subtensor_test_yuma_3_kappa_moves_first_bonds() {
+    let mut s = yuma3_sim(vec![8, 1, 1, 0, 0], true);
+    let weights: [Option<Vec<Vec<u16>>>; 6] = [
+        Some(vec![vec![M, 0]; 3]),
+        Some(vec![vec![0, M], vec![M, 0], vec![M, 0]]),
+        Some(vec![vec![0, M], vec![0, M], vec![M, 0]]),
+        Some(vec![vec![0, M]; 3]),
+        None,
+        None,
+    ];
+    let targets = [
+        [[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]],
+        [[0.0908, 0.1013], [0.3697, 0.0000], [0.3697, 0.0000]],
+        [[0.0815, 0.1924], [0.3170, 0.1013], [0.5580, 0.0000]],
+        [[0.0731, 0.2742], [0.2765, 0.1924], [0.4306, 0.1013]],
+        [[0.0656, 0.3478], [0.2435, 0.2742], [0.3589, 0.1924]],
+        [[0.0588, 0.4139], [0.2157, 0.3478], [0.3089, 0.2742]],
+    ];
+    for (round, (w, want)) in weights.iter().zip(targets).enumerate() {
+        if let Some(w) = w {
+            for (uid, row) in w.iter().enumerate() {
+                s.set_weights(uid, &[3, 4], row);
+            }
+        }
+        s.input.block += 1;
+        let out = s.epoch();
+        for (v, want_row) in want.iter().enumerate() {
+            for (k, t) in want_row.iter().enumerate() {
+                let got = out.bonds[v]
+                    .iter()
+                    .find(|(j, _)| *j as usize == 3 + k)
+                    .map(|(_, b)| *b)
+                    .unwrap_or(0);
+                assert!(
+                    close(got, *t),
+                    "round {round} validator {v} server {k}: {got} want {t}"
+                );
+            }
+        }
+    }
+}
