@@ -452,3 +452,54 @@ fn subtensor_test_yuma_3_kappa_moves_first_bonds() {
         }
     }
 }
+
+/// subtensor's `test_bonds` (classic bonds, penalty 1): four validators staking 1..4 weight
+/// four servers 1:2:3:4, then one by one turn to self-weight (masked) or to one server; every
+/// stored bond the test asserts, exactly.
+#[test]
+fn subtensor_test_bonds() {
+    let mut s = Sim::new(8, vec![1, 2, 3, 4, 0, 0, 0, 0], 1);
+    s.input.block = 1;
+    s.epoch();
+    s.input.block = 2;
+    for uid in 0..4 {
+        s.set_weights(uid, &[4, 5, 6, 7], &[M / 4, M / 2, (M / 4) * 3, M]);
+    }
+    let col = |out: &EpochOutput, j: u16| -> Vec<u16> {
+        (0..4)
+            .map(|i| {
+                out.bonds[i]
+                    .iter()
+                    .find(|(k, _)| *k == j)
+                    .map(|(_, b)| *b)
+                    .unwrap_or(0)
+            })
+            .collect()
+    };
+    let out = s.epoch();
+    assert_eq!(col(&out, 4), vec![16383, 32767, 49151, 65535]);
+    // Self-weights are masked: validator 0, then 1, then 2 stop weighting servers.
+    s.set_weights(0, &[0], &[M]);
+    s.input.block = 3;
+    let out = s.epoch();
+    assert_eq!(col(&out, 4), vec![14582, 32767, 49151, 65535]);
+    s.set_weights(1, &[1], &[M]);
+    s.input.block = 4;
+    let out = s.epoch();
+    assert_eq!(col(&out, 4), vec![12603, 28321, 49151, 65535]);
+    s.set_weights(2, &[2], &[M]);
+    s.input.block = 5;
+    let out = s.epoch();
+    assert_eq!(col(&out, 7), vec![12602, 28320, 49150, 65535]);
+    // Validator 2 weights server 4 only.
+    s.set_weights(2, &[7], &[M]);
+    s.input.block = 6;
+    let out = s.epoch();
+    assert_eq!(col(&out, 7), vec![10951, 24609, 49150, 65535]);
+    s.input.block = 7;
+    let out = s.epoch();
+    assert_eq!(col(&out, 7), vec![9559, 21482, 49150, 65535]);
+    s.input.block = 8;
+    let out = s.epoch();
+    assert_eq!(col(&out, 7), vec![8376, 18824, 49150, 65535]);
+}
