@@ -16,6 +16,7 @@ const FILES: &[&str] = &[
     "stoa/storage/v1/storage.proto",
     "stoa/compute/v1/compute.proto",
     "stoa/template/v1/template.proto",
+    "stoa/intelligence/v1/intelligence.proto",
     // Cosmos SDK services Stoa answers, and the types clients meet inside `Any`s.
     "cosmos/bank/v1beta1/query.proto",
     "cosmos/bank/v1beta1/tx.proto",

@@ -15,6 +15,9 @@ pub fn modules() -> Vec<Box<dyn Module>> {
         Box::new(stoa_bank::BankModule::new()), // accounts, balances, supply, fee collector
         Box::new(stoa_storage::StorageModule::new(stoa_bank::BankKeeper)), // storage market
         Box::new(stoa_compute::ComputeModule::new(stoa_bank::BankKeeper)), // compute market
+        Box::new(stoa_intelligence::IntelligenceModule::new(
+            stoa_bank::BankKeeper,
+        )), // intelligence market
     ]
 }
 

@@ -228,11 +228,11 @@ fn a_fixed_scenario_gives_the_same_results_and_app_hashes() {
 
     let digest = hex::encode(digest.finalize());
     // Changed on purpose by the framework's clock (each block that is the first after a minute
-    // boundary records a randomness anchor, `fw/ra/`) and by the storage and compute markets
+    // boundary records a randomness anchor, `fw/ra/`) and by the storage, compute and intelligence markets
     // joining the chain (their genesis params, module accounts and end-block state: storage
     // mints every block, compute records its emission start and schedule).
     assert_eq!(
-        digest, "941df9abd429767f3d880b438d00fc078fe5b0f2c3c225b93cfc6f3c3760af6c",
+        digest, "03fdefb3b4f76de957ae9a7b86901aa6511adcbdea08c2c73b7ede43ee5a54b9",
         "the scenario's results or app hashes changed"
     );
 }

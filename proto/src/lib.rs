@@ -47,6 +47,13 @@ pub mod template {
     }
 }
 
+/// `stoa.intelligence.v1`: the intelligence market (subnets, neurons, weights, Yuma, staking).
+pub mod intelligence {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/stoa.intelligence.v1.rs"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -857,14 +857,19 @@ impl Net {
     }
 
     /// cosmos.bank.v1beta1.Query/TotalSupply over gRPC (denom -> amount).
-    /// The total supply less what the storage market has minted as block rewards and still
-    /// holds in its reward account (the chain mints those every block; nothing else creates or
-    /// destroys coins in these tests), both read over gRPC at one height.
+    /// The total supply less what the markets have minted as block rewards and still hold in
+    /// their reward accounts (storage mints ustor every block, intelligence umind, compute
+    /// ucomp every hour; nothing else creates or destroys coins in these tests), all read over
+    /// gRPC at one height.
     pub fn supply_without_block_rewards(&self) -> std::collections::BTreeMap<String, u128> {
         use cosmos_sdk_proto::cosmos::bank::v1beta1::{
             query_client::QueryClient, QueryBalanceRequest, QueryTotalSupplyRequest,
         };
-        let reward = stoa_framework::module_address("storage_reward").to_string();
+        const REWARD_ACCOUNTS: [(&str, &str); 3] = [
+            ("storage_reward", "ustor"),
+            ("intelligence", "umind"),
+            ("compute_rewards", "ucomp"),
+        ];
         block_on(async {
             let mut c = QueryClient::connect(self.grpc_url())
                 .await
@@ -884,22 +889,26 @@ impl Net {
                 .into_iter()
                 .map(|c| (c.denom, c.amount.parse().expect("amount")))
                 .collect();
-            let mut req = tonic::Request::new(QueryBalanceRequest {
-                address: reward,
-                denom: "ustor".into(),
-            });
-            req.metadata_mut().insert("x-cosmos-block-height", height);
-            let held: u128 = c
-                .balance(req)
-                .await
-                .expect("gRPC Query/Balance")
-                .into_inner()
-                .balance
-                .map(|b| b.amount.parse().expect("amount"))
-                .unwrap_or(0);
-            if let Some(ustor) = supply.get_mut("ustor") {
-                *ustor -= held;
+            for (account, denom) in REWARD_ACCOUNTS {
+                let mut req = tonic::Request::new(QueryBalanceRequest {
+                    address: stoa_framework::module_address(account).to_string(),
+                    denom: denom.into(),
+                });
+                req.metadata_mut()
+                    .insert("x-cosmos-block-height", height.clone());
+                let held: u128 = c
+                    .balance(req)
+                    .await
+                    .expect("gRPC Query/Balance")
+                    .into_inner()
+                    .balance
+                    .map(|b| b.amount.parse().expect("amount"))
+                    .unwrap_or(0);
+                if let Some(total) = supply.get_mut(denom) {
+                    *total -= held;
+                }
             }
+            supply.retain(|_, v| *v > 0);
             supply
         })
     }
