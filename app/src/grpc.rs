@@ -20,6 +20,7 @@ use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as txpb;
 use prost::bytes::{Buf, BufMut, Bytes};
 use prost::Message;
+use stoa_framework::address::echo_input;
 use stoa_framework::BECH32_PREFIX;
 use tendermint_rpc::{Client as _, HttpClient};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -29,9 +30,7 @@ use tonic::{Request, Response, Status};
 
 use crate::app::StoaApp;
 use crate::config::AppConfig;
-use crate::query::{
-    cap_log, echo, grpc_code, grpc_query, parse_tx_hash, QueryError, SIMULATE_PATH,
-};
+use crate::query::{cap_log, grpc_code, grpc_query, parse_tx_hash, QueryError, SIMULATE_PATH};
 
 /// The encoded descriptors reflection serves: every proto file in stoa-proto's list.
 pub use stoa_proto::FILE_DESCRIPTOR_SET;
@@ -293,7 +292,7 @@ impl TxService {
             // CometBFT answers an unknown hash with an RPC error saying "not found"; an error
             // of its own about the request is the request's fault; anything else means it could
             // not be asked.
-            let msg = cap_log(format!("tx {}: {}", echo(hash), short(&e)));
+            let msg = cap_log(format!("tx {}: {}", echo_input(hash), short(&e)));
             match e.detail() {
                 _ if e.to_string().contains("not found") => Status::not_found(msg),
                 tendermint_rpc::error::ErrorDetail::Response(_) => Status::invalid_argument(msg),

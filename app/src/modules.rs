@@ -2,6 +2,7 @@
 //! a module by name and a handler by message type URL or query path. Adding a module is one
 //! crate plus one line in `modules()`.
 
+use crate::tx::decode::wire::{msg_schema, Schema};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use stoa_framework::{
@@ -26,6 +27,8 @@ pub fn modules() -> Vec<Box<dyn Module>> {
 pub struct MsgRoute {
     pub module: &'static str,
     pub handler: Arc<dyn ErasedMsgHandler>,
+    /// The wire schema strict decoding checks the message's bytes against.
+    pub schema: &'static Schema,
 }
 
 impl MsgRoute {
@@ -77,15 +80,16 @@ impl Router {
             let (msgs, queries) = r.into_parts();
             for (url, handler) in msgs {
                 // Strict decoding checks a message's bytes against its proto descriptor.
-                if crate::tx::decode::wire::msg_schema(&url).is_none() {
+                let Some(schema) = msg_schema(&url) else {
                     return Err(sdk::INVALID_REQUEST.with(format!(
                         "message type {url} of module {name} has no proto descriptor (add its \
                          file to proto/build.rs)"
                     )));
-                }
+                };
                 let route = MsgRoute {
                     module: name,
                     handler,
+                    schema,
                 };
                 if let Some(old) = by_msg.insert(url.clone(), route) {
                     return Err(dup("message type", &url, old.module, name));

@@ -55,13 +55,6 @@ impl std::fmt::Display for QueryError {
 /// quote its input, and an answer must not grow with the request.
 pub const MAX_ERROR_LOG: usize = 512;
 
-/// `input` as an error message may quote it: at most a few hundred bytes, then an ellipsis
-/// and the full length (see [`stoa_framework::address::echo_input`]). Use it wherever an error
-/// is built from request input: paths, addresses, hashes, header values.
-pub fn echo(input: &str) -> String {
-    echo_input(input)
-}
-
 /// A log cut to [`MAX_ERROR_LOG`] bytes (at a character boundary) with an ellipsis: the last
 /// guard on every query error, ABCI and gRPC alike.
 pub fn cap_log(log: String) -> String {
@@ -103,7 +96,7 @@ pub fn parse_tx_hash(hash: &str) -> StoaResult<[u8; 32]> {
     let bad = || {
         sdk::INVALID_REQUEST.with(format!(
             "invalid tx hash {}: want 64 hex digits",
-            echo(hash)
+            echo_input(hash)
         ))
     };
     if hash.len() != 64 {
@@ -175,7 +168,7 @@ pub fn grpc_query(
         return Ok((simulate_response(outcome)?.encode_to_vec(), version));
     }
     let route = router.for_query(path).ok_or_else(|| {
-        sdk::UNKNOWN_REQUEST.with(format!("no module answers query path {}", echo(path)))
+        sdk::UNKNOWN_REQUEST.with(format!("no module answers query path {}", echo_input(path)))
     })?;
     let version = resolve_height(store, height)?;
     let mut state = state_at(store, version);
@@ -291,7 +284,7 @@ pub fn store_query(
     prove: bool,
 ) -> StoaResult<ResponseQuery> {
     if router.by_name(module).is_none() && module != "tx" && module != "fw" {
-        return Err(sdk::UNKNOWN_REQUEST.with(format!("no store named {}", echo(module))));
+        return Err(sdk::UNKNOWN_REQUEST.with(format!("no store named {}", echo_input(module))));
     }
     let prefix = format!("{module}/");
     let key = if data.starts_with(prefix.as_bytes()) {
@@ -343,7 +336,7 @@ pub fn abci_query(store: &Store, router: &Router, req: &RequestQuery) -> Respons
         let Some(module) = rest.strip_suffix("/key") else {
             return error_response(sdk::UNKNOWN_REQUEST.with(format!(
                 "unknown store query {}; use /store/<module>/key",
-                echo(&req.path)
+                echo_input(&req.path)
             )));
         };
         return store_query(store, router, module, &req.data, height, req.prove)
@@ -391,7 +384,7 @@ mod tests {
         assert!(capped.len() < MAX_ERROR_LOG + 32);
         assert!(capped.ends_with("(20000 bytes)"));
         assert_eq!(cap_log("short".into()), "short");
-        assert!(echo(&long).len() < 400);
+        assert!(echo_input(&long).len() < 400);
     }
 
     #[test]

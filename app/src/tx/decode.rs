@@ -121,8 +121,7 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
             ))
         };
         let route = router.for_msg(&msg.type_url).map_err(|_| unknown())?;
-        let schema = wire::msg_schema(&msg.type_url).ok_or_else(unknown)?;
-        wire::check_message(&msg.value, schema, false)?;
+        wire::check_message(&msg.value, route.schema, false)?;
         // The handler refuses a message without a signer.
         let msg_checked = route.handler.check(msg)?;
         for s in &msg_checked.signers {

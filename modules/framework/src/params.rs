@@ -42,7 +42,7 @@
 
 use std::sync::Arc;
 
-use crate::{sdk, Ctx, StoaError};
+use crate::{sdk, Ctx, State, StoaError};
 
 /// A module's params. A missing value reads as `Default::default()`, so the defaults are the
 /// params of a chain whose genesis gave none.
@@ -59,7 +59,18 @@ pub trait Params:
 /// The params as stored (the default when nothing is), decoded once and then shared until
 /// `P::KEY` is written; every read costs the gas of reading the stored bytes.
 pub fn load<P: Params>(ctx: &mut Ctx<'_>) -> Result<Arc<P>, StoaError> {
-    ctx.get_cached(P::KEY, |raw| match raw {
+    ctx.get_cached(P::KEY, decode::<P>)
+}
+
+/// The params as `state` holds them, without a context or gas: for checks against the
+/// pre-block state (`MsgHandler::precheck`).
+pub fn peek<P: Params>(state: &State) -> Result<P, StoaError> {
+    state.get_with(P::KEY, decode::<P>)?
+}
+
+/// The stored bytes (`None`: never stored) as params.
+fn decode<P: Params>(raw: Option<&[u8]>) -> Result<P, StoaError> {
+    match raw {
         Some(raw) => serde_json::from_slice(raw).map_err(|e| {
             sdk::LOGIC.with(format!(
                 "corrupt params at {}: {e}",
@@ -67,7 +78,7 @@ pub fn load<P: Params>(ctx: &mut Ctx<'_>) -> Result<Arc<P>, StoaError> {
             ))
         }),
         None => Ok(P::default()),
-    })
+    }
 }
 
 /// Validates `params`, then writes them under `P::KEY`; nothing is written when they are

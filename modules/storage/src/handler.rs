@@ -11,16 +11,12 @@ use crate::rewards;
 use crate::state::{DEADLINE_RAND, DEADLINE_SECTORS, PRECOMMITS, PROVIDERS, SECTORS};
 use prost::Message;
 use std::sync::OnceLock;
-use stoa_framework::{params, sdk, Address, Ctx, MsgHandler, Params, PreState, StoaError};
+use stoa_framework::{params, Address, Ctx, MsgHandler, PreState, StoaError};
 use stoa_proto::storage::v1::*;
 use stoa_prover::SealProof;
 
 fn pre_params(pre: &PreState<'_>) -> Result<StorageParams, StoaError> {
-    match pre.state.get(StorageParams::KEY)? {
-        Some(raw) => serde_json::from_slice(&raw)
-            .map_err(|e| sdk::LOGIC.with(format!("storage params: {e}"))),
-        None => Ok(StorageParams::default()),
-    }
+    params::peek::<StorageParams>(pre.state)
 }
 
 fn p(ctx: &mut Ctx<'_>) -> Result<StorageParams, StoaError> {

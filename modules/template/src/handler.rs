@@ -5,9 +5,7 @@ use crate::params::TemplateParams;
 use crate::state::{EXPIRY, NEXT_ID, NOTES};
 use crate::{error, events, TemplateBank, ESCROW};
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
-use stoa_framework::{
-    params, sdk, Address, Coin, Coins, Ctx, MsgHandler, Params, PreState, StoaError,
-};
+use stoa_framework::{params, sdk, Address, Coin, Coins, Ctx, MsgHandler, PreState, StoaError};
 use stoa_proto::template::v1::{MsgDelete, MsgDeleteResponse, MsgPost, MsgPostResponse, Note};
 
 /// The longest note, in bytes.
@@ -55,14 +53,7 @@ impl<B: TemplateBank> MsgHandler for Post<B> {
     /// The lifetime against the params as they stood before the block. A market does its
     /// expensive checks here (a proof against the sector it names); this one is cheap.
     fn precheck(&self, pre: &PreState<'_>, msg: &CheckedPost) -> Result<(), StoaError> {
-        let max = match pre.state.get(TemplateParams::KEY)? {
-            Some(raw) => {
-                serde_json::from_slice::<TemplateParams>(&raw)
-                    .map_err(|e| sdk::LOGIC.with(format!("template params: {e}")))?
-                    .max_lifetime_seconds
-            }
-            None => TemplateParams::default().max_lifetime_seconds,
-        };
+        let max = params::peek::<TemplateParams>(pre.state)?.max_lifetime_seconds;
         if msg.lifetime > max {
             return Err(error::BAD_LIFETIME.with(format!("{} s, at most {max} s", msg.lifetime)));
         }
