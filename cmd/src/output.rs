@@ -38,6 +38,19 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A proto message as JSON the way `--output json` prints Stoa's own types: the proto's field
+/// names (snake case), every field present (defaults included, so scripts see a stable shape),
+/// 64-bit integers as strings and bytes as base64, as proto3 JSON has them.
+pub fn proto_json<M: prost_reflect::ReflectMessage>(
+    message: &M,
+) -> anyhow::Result<serde_json::Value> {
+    let options = prost_reflect::SerializeOptions::new()
+        .use_proto_field_name(true)
+        .skip_default_fields(false);
+    let dynamic = message.transcode_to_dynamic();
+    Ok(dynamic.serialize_with_options(serde_json::value::Serializer, &options)?)
+}
+
 /// A table with a header row, sized to the terminal when there is one.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -56,4 +69,21 @@ pub fn kv_table(rows: &[(&str, String)]) -> Table {
         t.add_row(vec![k.to_string(), v.clone()]);
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proto_json_uses_snake_case_names_and_keeps_defaults() {
+        let provider = stoa_proto::storage::v1::Provider {
+            raw_power: 7,
+            ..Default::default()
+        };
+        let v = proto_json(&provider).unwrap();
+        assert_eq!(v["raw_power"], "7", "{v}");
+        assert_eq!(v["peer_endpoint"], "", "{v}");
+        assert!(v.get("rawPower").is_none(), "{v}");
+    }
 }
