@@ -18,9 +18,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "STOA_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
 
-    /// Output format: human-readable tables or one JSON document on stdout.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: human-readable tables or one JSON document on stdout. Default:
+    /// HOME/config/client.toml's output, else text.
+    #[arg(long, short = 'o', global = true, value_enum)]
+    pub output: Option<OutputFormat>,
 
     /// Keyring backend: `file` seals keys with a passphrase, `test` keeps them in the clear
     /// (devnets, CI). Default: HOME/config/client.toml's keyring-backend, else file.
@@ -54,6 +55,13 @@ pub enum Command {
     Tx(TxCmd),
     /// Query chain state over gRPC (or CometBFT RPC for txs and proofs).
     Query(QueryCmd),
+    /// Read or write HOME/config/client.toml: `stoad config` lists it, `stoad config KEY`
+    /// prints one value, `stoad config KEY VALUE` sets it (an empty VALUE unsets it).
+    Config(crate::commands::config::ConfigArgs),
+    /// The node's status: chain id, moniker, latest block, catching up (CometBFT RPC).
+    Status(crate::commands::chain::StatusArgs),
+    /// Print a shell completion script: `stoad completion bash > /etc/bash_completion.d/stoad`.
+    Completion(crate::commands::chain::CompletionArgs),
 }
 
 #[derive(Args, Debug)]
@@ -111,6 +119,17 @@ pub enum KeysCmd {
         /// The mnemonic to recover from (implies --recover).
         #[arg(long)]
         mnemonic: Option<String>,
+        /// Store an offline multisig key (a LegacyAminoPubKey) made of these keyring keys
+        /// (names, comma separated), instead of creating a key.
+        #[arg(long, value_delimiter = ',', conflicts_with_all = ["recover", "mnemonic"], requires = "multisig_threshold")]
+        multisig: Vec<String>,
+        /// How many of the --multisig keys must sign.
+        #[arg(long, requires = "multisig")]
+        multisig_threshold: Option<u32>,
+        /// Keep the --multisig keys in the order given (default: sorted by address, as the
+        /// Cosmos SDK does; the order changes the address).
+        #[arg(long, requires = "multisig")]
+        nosort: bool,
     },
     /// List the keys in the keyring.
     List,
@@ -148,26 +167,31 @@ pub struct StartArgs {
     pub grpc_addr: Option<String>,
 }
 
-/// Where the node is; shared by `tx` and `query`.
-#[derive(Args, Debug, Clone)]
+/// Where the node is; shared by `tx`, `query` and `status`. Empty flags are filled from
+/// HOME/config/client.toml before a command runs (`commands::Ctx::resolve_node`), so commands
+/// always see the URLs and chain id they must use.
+#[derive(Args, Debug, Clone, Default)]
 pub struct NodeArgs {
-    /// CometBFT RPC URL.
+    /// CometBFT RPC URL; default: HOME/config/client.toml's node.
     #[arg(
         long,
         global = true,
         env = "STOA_NODE",
-        default_value = "http://127.0.0.1:26657"
+        default_value = "",
+        hide_default_value = true
     )]
     pub node: String,
-    /// stoad gRPC URL.
+    /// stoad gRPC URL; default: HOME/config/client.toml's grpc.
     #[arg(
         long,
         global = true,
         env = "STOA_GRPC",
-        default_value = "http://127.0.0.1:9090"
+        default_value = "",
+        hide_default_value = true
     )]
     pub grpc: String,
-    /// Chain id to sign for; default: the chain_id of HOME/config/genesis.json.
+    /// Chain id to sign for; default: HOME/config/client.toml's chain-id, else the chain_id of
+    /// HOME/config/genesis.json.
     #[arg(long, global = true, env = "STOA_CHAIN_ID")]
     pub chain_id: Option<String>,
 }
@@ -185,13 +209,16 @@ pub enum TxSub {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
+    #[command(flatten)]
+    Offline(crate::commands::offline::OfflineTx),
 }
 
 #[derive(Subcommand, Debug)]
 pub enum BankTx {
-    /// Send coins: stoad tx bank send FROM_KEY TO_ADDR 100ustor
+    /// Send coins: stoad tx bank send FROM TO_ADDR 100ustor
     Send {
-        /// Name of the sending key in the keyring.
+        /// The sender: a key name, or a stoa1... address (of a keyring key, or any address
+        /// with --generate-only).
         from: String,
         /// Recipient: a stoa1... address or a key name.
         to: String,
@@ -238,6 +265,33 @@ pub struct TxFlags {
     /// Flip a byte of the signature before broadcasting (tests of the bad-signature path).
     #[arg(long, hide = true)]
     pub unsafe_corrupt_signature: bool,
+    /// Print the unsigned tx as JSON (the Cosmos SDK's format) instead of signing it; sign it
+    /// later with `stoad tx sign`. FROM may then be any address.
+    #[arg(long)]
+    pub generate_only: bool,
+    /// Simulate the tx and print the gas it would use; sign and broadcast nothing.
+    #[arg(long, conflicts_with = "generate_only")]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (without it, when stdin is a terminal, the tx is shown and
+    /// must be confirmed).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// How to sign: direct (protobuf SignDoc) or amino-json (StdSignDoc, as a Ledger signs).
+    #[arg(long, value_enum, default_value_t = crate::tx::SignModeArg::Direct)]
+    pub sign_mode: crate::tx::SignModeArg,
+    /// sync: wait for CheckTx (then for the block, unless --no-wait); async: return the hash
+    /// at once. Default: HOME/config/client.toml's broadcast-mode, else sync.
+    #[arg(long, value_enum)]
+    pub broadcast_mode: Option<BroadcastMode>,
+}
+
+/// How a tx is handed to the node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BroadcastMode {
+    /// CometBFT broadcast_tx_sync: the CheckTx result, then (unless --no-wait) the block's.
+    Sync,
+    /// CometBFT broadcast_tx_async: only the hash; the tx may still be refused.
+    Async,
 }
 
 #[derive(Args, Debug)]
@@ -261,6 +315,8 @@ pub enum QuerySub {
         /// The tx hash (hex).
         hash: String,
     },
+    #[command(flatten)]
+    Chain(crate::commands::chain::ChainQuery),
 }
 
 #[derive(Subcommand, Debug)]

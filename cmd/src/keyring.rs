@@ -26,6 +26,10 @@ use zeroize::{Zeroize, Zeroizing};
 pub enum Algo {
     Secp256k1,
     Ed25519,
+    /// An offline multisig key (`keys add --multisig`): its `pubkey` is a LegacyAminoPubKey;
+    /// it has no secret and never signs itself.
+    #[value(skip)]
+    Multisig,
 }
 
 impl fmt::Display for Algo {
@@ -33,6 +37,7 @@ impl fmt::Display for Algo {
         f.write_str(match self {
             Algo::Secp256k1 => "secp256k1",
             Algo::Ed25519 => "ed25519",
+            Algo::Multisig => "multisig",
         })
     }
 }
@@ -54,6 +59,7 @@ impl Algo {
         match self {
             Algo::Secp256k1 => "/cosmos.crypto.secp256k1.PubKey",
             Algo::Ed25519 => "/cosmos.crypto.ed25519.PubKey",
+            Algo::Multisig => crate::multisig::LEGACY_AMINO_PUBKEY_URL,
         }
     }
 }
@@ -74,6 +80,9 @@ impl Drop for PrivKey {
 impl PrivKey {
     pub fn from_bytes(algo: Algo, secret: [u8; 32]) -> Result<Self> {
         // Validate up front, so a bad key fails at import time rather than at signing time.
+        if algo == Algo::Multisig {
+            bail!("a multisig key has no private key");
+        }
         if algo == Algo::Secp256k1 {
             k256::ecdsa::SigningKey::from_bytes((&secret).into())
                 .map_err(|_| anyhow!("not a valid secp256k1 private key"))?;
@@ -101,6 +110,7 @@ impl PrivKey {
         let secret = match algo {
             Algo::Secp256k1 => hd::derive_secp256k1(&seed, hd::SECP256K1_PATH)?,
             Algo::Ed25519 => hd::derive_ed25519(&seed, hd::ED25519_PATH)?,
+            Algo::Multisig => bail!("a multisig key is not derived from a mnemonic"),
         };
         Self::from_bytes(algo, secret)
     }
@@ -130,6 +140,8 @@ impl PrivKey {
                 .verifying_key()
                 .to_bytes()
                 .to_vec(),
+            // from_bytes refuses it: no PrivKey of this algorithm exists.
+            Algo::Multisig => Vec::new(),
         }
     }
 
@@ -154,6 +166,7 @@ impl PrivKey {
                 let sk = ed25519_dalek::SigningKey::from_bytes(&self.secret);
                 Ok(sk.sign(msg).to_bytes().to_vec())
             }
+            Algo::Multisig => bail!("a multisig key cannot sign: use tx multi-sign"),
         }
     }
 }
@@ -169,6 +182,15 @@ pub fn address_of(algo: Algo, public_key: &[u8]) -> Address {
             out.copy_from_slice(&h);
         }
         Algo::Ed25519 => out.copy_from_slice(&Sha256::digest(public_key)[..20]),
+        // A key that does not decode keeps the zero address, which no one can sign for.
+        Algo::Multisig => {
+            use prost::Message;
+            let key =
+                cosmos_sdk_proto::cosmos::crypto::multisig::LegacyAminoPubKey::decode(public_key);
+            if let Some(a) = key.ok().and_then(|k| crate::multisig::address(&k).ok()) {
+                return a;
+            }
+        }
     }
     Address(out)
 }
@@ -532,6 +554,10 @@ impl Keyring {
                 serde_json::from_slice(&plain)
                     .with_context(|| format!("key {name:?} holds no valid secrets"))?
             }
+            (None, None) if stored.info.algo == Algo::Multisig => bail!(
+                "{name:?} is an offline multisig key: it cannot sign; its members sign with \
+                 `stoad tx sign --multisig` and `stoad tx multi-sign` combines their signatures"
+            ),
             _ => bail!("key file of {name:?} has neither or both of clear and sealed secrets"),
         };
         Ok(KeyRecord {
@@ -626,6 +652,32 @@ impl Keyring {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
         write_private(&path, serde_json::to_string_pretty(&stored)?.as_bytes())
+    }
+
+    /// Writes a key that has no secret (a multisig key): never sealed, never a passphrase.
+    pub fn add_offline(&self, info: &KeyInfo) -> Result<()> {
+        let path = self.path(&info.name)?;
+        if path.exists() {
+            bail!(
+                "a key named {:?} already exists (delete it first with `stoad keys delete`)",
+                info.name
+            );
+        }
+        let stored = StoredKey {
+            info: info.clone(),
+            private_key: None,
+            mnemonic: None,
+            sealed: None,
+        };
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
+        write_private(&path, serde_json::to_string_pretty(&stored)?.as_bytes())
+    }
+
+    /// The key whose address is `address`, if the keyring has one.
+    pub fn find_by_address(&self, address: &Address) -> Result<Option<KeyInfo>> {
+        let want = address.to_string();
+        Ok(self.list()?.into_iter().find(|k| k.address == want))
     }
 
     pub fn delete(&self, name: &str) -> Result<()> {

@@ -11,7 +11,7 @@ static ALLOCATOR: stoa_app::allocator::Allocator = stoa_app::allocator::Allocato
 fn main() {
     stoa_app::allocator::keep_freed_memory();
     let cli = Cli::parse();
-    let json = cli.output == OutputFormat::Json;
+    let json = stoa_cmd::commands::output_format(&cli) == OutputFormat::Json;
     let code = match stoa_cmd::commands::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -8,7 +8,7 @@ use crate::cli::InitArgs;
 use crate::keyring::Backend;
 use crate::output::{kv_table, print_json};
 use crate::toml_edit::{quote, set_key};
-use crate::{app_glue, home};
+use crate::{app_glue, client_config, home};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -96,7 +96,7 @@ pub fn run(ctx: &Ctx, args: InitArgs, keyring_backend: Option<Backend>) -> Resul
         )?;
     }
     let proxy_app = app_glue::proxy_app(home)?;
-    let keyring_backend = write_client_toml(home, keyring_backend)?;
+    let keyring_backend = write_client_toml(home, keyring_backend, &args, &chain_id)?;
 
     let config_toml = home::cometbft_config_path(home);
     if config_toml.exists() {
@@ -190,29 +190,46 @@ fn patch_cometbft_config(path: &Path, args: &InitArgs, proxy_app: &str) -> Resul
 }
 
 /// Writes `config/client.toml` (the client defaults of the home's commands, as Cosmos SDK's
-/// file of that name) when it is missing, and its `keyring-backend` when the flag is given.
-/// Returns the home's keyring backend.
-fn write_client_toml(home: &Path, flag: Option<Backend>) -> Result<Backend> {
+/// file of that name): a new file gets the home's chain id, CometBFT RPC and gRPC URLs and
+/// keyring backend; an existing one changes only where the flags say so (a client.toml
+/// pointed at another node stays pointed there). Returns the home's keyring backend.
+fn write_client_toml(
+    home: &Path,
+    flag: Option<Backend>,
+    args: &InitArgs,
+    chain_id: &str,
+) -> Result<Backend> {
     let path = home::client_toml_path(home);
-    if !path.exists() {
-        let backend = flag.unwrap_or(Backend::File);
-        let text = format!(
-            "# Defaults of stoad's client commands on this home (flags and STOA_* variables win).\n\
-             # keyring-backend: file (keys sealed with a passphrase) or test (in the clear).\n\
-             keyring-backend = {}\n",
-            quote(&backend.to_string())
-        );
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        return Ok(backend);
+    let fresh = !path.exists();
+    if fresh {
+        std::fs::write(&path, client_config::HEADER)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
-    let Some(backend) = flag else {
-        return home::keyring_backend(home, None);
+    if fresh || flag.is_some() {
+        let backend = flag.unwrap_or(Backend::File);
+        client_config::set(home, "keyring-backend", &backend.to_string())?;
+    }
+    if fresh || args.chain_id.is_some() {
+        client_config::set(home, "chain-id", chain_id)?;
+    }
+    let app = app_glue::load_config(home)?;
+    if fresh || args.rpc_laddr.is_some() {
+        client_config::set(home, "node", &app.rpc_addr)?;
+    }
+    if fresh || args.grpc_addr.is_some() {
+        client_config::set(home, "grpc", &grpc_url_of_addr(&app.grpc_addr))?;
+    }
+    home::keyring_backend(home, None)
+}
+
+/// `0.0.0.0:9090` -> `http://127.0.0.1:9090`: the URL a client on this host dials.
+fn grpc_url_of_addr(addr: &str) -> String {
+    let hostport = addr.split_once("://").map(|(_, r)| r).unwrap_or(addr);
+    let hostport = match hostport.strip_prefix("0.0.0.0:") {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => hostport.to_string(),
     };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let text = set_key(&text, None, "keyring-backend", &quote(&backend.to_string()))?;
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    Ok(backend)
+    format!("http://{hostport}")
 }
 
 fn read_moniker(config_toml: &Path) -> Option<String> {

@@ -3,9 +3,11 @@
 use super::Ctx;
 use crate::cli::KeysCmd;
 use crate::hd;
-use crate::keyring::{Backend, KeyInfo, KeyRecord, PrivKey};
+use crate::keyring::{Algo, Backend, KeyInfo, KeyRecord, PrivKey};
+use crate::multisig;
 use crate::output::{kv_table, print_json, table};
 use anyhow::{bail, Context, Result};
+use base64::Engine;
 use serde_json::json;
 
 pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
@@ -15,8 +17,26 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             algo,
             recover,
             mnemonic,
+            multisig,
+            multisig_threshold,
+            nosort,
         } => {
             ensure_new_name(ctx, &name)?;
+            if !multisig.is_empty() {
+                let info = multisig_info(ctx, &name, &multisig, multisig_threshold, nosort)?;
+                ctx.keyring.add_offline(&info)?;
+                if ctx.json() {
+                    return print_json(&public_json(&info));
+                }
+                crate::outln!("{}", public_table(&info));
+                crate::outln!(
+                    "(an offline multisig key: {} of {}; its members sign with `stoad tx sign --multisig {}`)",
+                    multisig_threshold.unwrap_or(0),
+                    multisig.len(),
+                    info.address
+                );
+                return Ok(());
+            }
             let (phrase, recovered) = match mnemonic {
                 Some(m) => (m, true),
                 None if recover => (read_mnemonic_from_stdin()?, true),
@@ -123,6 +143,41 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The key info of a multisig key made of the keyring keys `members` (names or addresses),
+/// as `keys add --multisig` stores it: its public key is the LegacyAminoPubKey (base64 of its
+/// protobuf bytes), its address the one the Cosmos SDK derives.
+fn multisig_info(
+    ctx: &Ctx,
+    name: &str,
+    members: &[String],
+    threshold: Option<u32>,
+    nosort: bool,
+) -> Result<KeyInfo> {
+    let threshold = threshold.context("--multisig needs --multisig-threshold")?;
+    let mut keys = Vec::with_capacity(members.len());
+    for m in members {
+        let signer = ctx.signer(m.trim())?;
+        let pk = match signer {
+            super::Signer::Keyring(info) if info.algo == Algo::Multisig => {
+                bail!("{m:?} is a multisig key: a multisig cannot hold one")
+            }
+            other => other.public_key()?.with_context(|| {
+                format!("{m:?} is not a key in the keyring: its public key is unknown")
+            })?,
+        };
+        keys.push(pk);
+    }
+    let key = multisig::new_multisig(threshold, keys, nosort)?;
+    let address = multisig::address(&key)?;
+    let any = multisig::legacy_amino_pubkey_any(key.threshold, key.public_keys);
+    Ok(KeyInfo {
+        name: name.to_string(),
+        algo: Algo::Multisig,
+        address: address.to_string(),
+        pubkey: base64::engine::general_purpose::STANDARD.encode(any.value),
+    })
 }
 
 /// A valid name no key has yet: `keys add` and `keys import` never overwrite.

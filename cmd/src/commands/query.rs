@@ -22,7 +22,9 @@ use tendermint_rpc::Client;
 
 pub async fn run(ctx: &Ctx, cmd: QueryCmd) -> Result<i32> {
     let node = &cmd.node;
+    super::chain::warn_for_queries(node).await;
     match cmd.command {
+        QuerySub::Chain(q) => super::chain::run(ctx, node, q).await?,
         QuerySub::Bank(BankQuery::Balances {
             address_or_key,
             denom,

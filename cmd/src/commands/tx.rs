@@ -1,23 +1,27 @@
 //! `stoad tx ...`: builds the messages, fetches account number and sequence over gRPC,
-//! estimates gas (`--gas auto` simulates), signs, broadcasts with CometBFT `broadcast_tx_sync`
+//! estimates gas (`--gas auto` and `--dry-run` simulate), writes the unsigned tx
+//! (`--generate-only`) or signs it, broadcasts with CometBFT `broadcast_tx_sync` (or `_async`)
 //! and waits until the tx is in a block. Exits non-zero when CheckTx or the block rejected it.
 
 use super::Ctx;
-use crate::cli::{BankTx, NodeArgs, TxCmd, TxFlags, TxSub};
+use crate::cli::{BankTx, BroadcastMode, NodeArgs, TxCmd, TxFlags, TxSub};
 use crate::client;
-use crate::keyring::PrivKey;
+use crate::keyring::{KeyInfo, PrivKey};
 use crate::output::{kv_table, print_json};
 use crate::tx::{
-    build_signed_tx, fees_from_gas_prices, to_proto_coins, tx_hash, SignerData, TxOptions,
+    corrupt, fees_from_gas_prices, pubkey_any, sign_single, signer_info, to_proto_coins, tx_hash,
+    unsigned_tx, SignerData, TxOptions,
 };
+use crate::txjson::{tx_raw_bytes, tx_to_json};
 use anyhow::{anyhow, bail, Result};
+use base64::Engine;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{service_client::ServiceClient, SimulateRequest};
 use cosmos_sdk_proto::Any;
 use prost::Message;
 use serde::Serialize;
 use std::time::Duration;
-use stoa_framework::Coins;
+use stoa_framework::{Address, Coins};
 use tendermint_rpc::Client;
 use tonic::transport::Channel;
 
@@ -29,17 +33,15 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
             amount,
             tx,
         }) => {
-            let sender = ctx.keyring.get(&from)?;
+            let signer = ctx.signer(&from)?;
             let to_addr = ctx.resolve_address(&to)?;
             let coins = Coins::parse(&amount)
                 .map_err(|e| anyhow!("invalid amount {amount:?}: {}", e.log))?;
             if coins.is_empty() {
                 bail!("nothing to send: give an amount such as 100ustor");
             }
-            // After the arguments are checked: a typo must not cost a passphrase prompt.
-            let key = ctx.keyring.unlock(&sender.name)?.priv_key()?;
             let msg = MsgSend {
-                from_address: key.address().to_string(),
+                from_address: signer.address()?.to_string(),
                 to_address: to_addr.to_string(),
                 amount: to_proto_coins(&coins),
             };
@@ -47,7 +49,66 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
                 type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
                 value: msg.encode_to_vec(),
             };
-            sign_and_broadcast(ctx, &cmd.node, &key, vec![any], &tx).await
+            sign_and_broadcast(ctx, &cmd.node, &signer, vec![any], &tx).await
+        }
+        TxSub::Offline(c) => super::offline::run(ctx, &cmd.node, c).await,
+    }
+}
+
+/// Who signs a tx: a key already unlocked, a keyring key (unlocked only when a signature is
+/// needed, so `--generate-only` and `--dry-run` never ask for a passphrase), or a bare address
+/// that no keyring key has (it can only `--generate-only`).
+#[derive(Clone)]
+pub enum Signer {
+    Unlocked(PrivKey),
+    Keyring(KeyInfo),
+    Address(Address),
+}
+
+impl From<&PrivKey> for Signer {
+    fn from(k: &PrivKey) -> Self {
+        Signer::Unlocked(k.clone())
+    }
+}
+
+impl From<&Signer> for Signer {
+    fn from(s: &Signer) -> Self {
+        s.clone()
+    }
+}
+
+impl Signer {
+    pub fn address(&self) -> Result<Address> {
+        match self {
+            Signer::Unlocked(k) => Ok(k.address()),
+            Signer::Keyring(info) => info.address(),
+            Signer::Address(a) => Ok(*a),
+        }
+    }
+
+    /// The public key `Any`, when it is known without asking the chain.
+    pub fn public_key(&self) -> Result<Option<Any>> {
+        Ok(match self {
+            Signer::Unlocked(k) => Some(pubkey_any(k.algo(), k.public_key())),
+            Signer::Keyring(info) => Some(pubkey_any(
+                info.algo,
+                base64::engine::general_purpose::STANDARD
+                    .decode(&info.pubkey)
+                    .map_err(|e| anyhow!("key {:?} has a bad pubkey: {e}", info.name))?,
+            )),
+            Signer::Address(_) => None,
+        })
+    }
+
+    /// The private key; for a keyring key the `file` backend asks for the passphrase here.
+    pub fn unlock(&self, ctx: &Ctx) -> Result<PrivKey> {
+        match self {
+            Signer::Unlocked(k) => Ok(k.clone()),
+            Signer::Keyring(info) => ctx.keyring.unlock(&info.name)?.priv_key(),
+            Signer::Address(a) => bail!(
+                "no key in {} has the address {a}: only --generate-only works for it (then sign the file where the key is, with `stoad tx sign`)",
+                ctx.keyring.dir().display()
+            ),
         }
     }
 }
@@ -170,43 +231,28 @@ fn fee_for(flags: &TxFlags, gas_limit: u64) -> Result<Coins> {
     }
 }
 
-/// Signs `messages` with `key` and broadcasts them; prints the result; returns the exit code.
+/// The one place every `stoad tx ...` command builds, signs and broadcasts a tx. `key` is who
+/// signs (a `&PrivKey`, or a [`Signer`]: a key name or an address resolved by
+/// `Ctx::signer`); `flags` decide what happens: `--generate-only` prints the unsigned tx,
+/// `--dry-run` prints the simulated gas, otherwise the tx is signed (`--sign-mode`),
+/// confirmed when stdin is a terminal (unless `--yes`) and broadcast (`--broadcast-mode`).
+/// Prints the result; returns the exit code.
 pub async fn sign_and_broadcast(
     ctx: &Ctx,
     node: &NodeArgs,
-    key: &PrivKey,
+    key: impl Into<Signer>,
     messages: Vec<Any>,
     flags: &TxFlags,
 ) -> Result<i32> {
-    let chain_id = crate::home::chain_id(&ctx.home, node.chain_id.as_deref())?;
+    let signer: Signer = key.into();
     let gas = parse_gas(&flags.gas)?;
     if !(flags.gas_adjustment.is_finite() && flags.gas_adjustment > 0.0) {
         bail!("--gas-adjustment must be a positive number");
     }
-    let address = key.address().to_string();
+    let address = signer.address()?.to_string();
     // Opened once, for the account query and the simulation, when either needs it.
     let mut channel: Option<Channel> = None;
-
-    let signer = match (flags.account_number, flags.sequence) {
-        (Some(account_number), Some(sequence)) => SignerData {
-            chain_id,
-            account_number,
-            sequence,
-        },
-        _ => {
-            let ch = grpc_channel(&mut channel, &node.grpc).await?;
-            let account = client::query_account(ch, &address).await?.ok_or_else(|| {
-                anyhow!(
-                    "account {address} does not exist on chain: it has never received funds. Send it coins first (or pass both --account-number and --sequence)"
-                )
-            })?;
-            SignerData {
-                chain_id,
-                account_number: flags.account_number.unwrap_or(account.account_number),
-                sequence: flags.sequence.unwrap_or(account.sequence),
-            }
-        }
-    };
+    let mut account: Option<Option<client::AccountInfo>> = None;
 
     let mut opts = TxOptions {
         memo: flags.memo.clone(),
@@ -214,17 +260,44 @@ pub async fn sign_and_broadcast(
         fee: Coins::new(),
         gas_limit: 0,
     };
-    opts.gas_limit = match gas {
-        Gas::Fixed(g) => g,
-        Gas::Auto => {
-            // Simulate as Cosmos clients do: gas_limit 0 (the simulation meters without a
-            // limit), signed, so the estimate includes the signature check. The fee must be
-            // non-zero when the real one will be, or the estimate misses the fee transfer:
-            // with --gas-prices, price it at the default gas limit.
-            opts.fee = fee_for(flags, SIMULATION_FEE_GAS)?;
-            let sim_tx = build_signed_tx(key, messages.clone(), &opts, &signer, false)?;
-            let ch = grpc_channel(&mut channel, &node.grpc).await?;
-            let used = simulate(ch, sim_tx).await?;
+    let simulated = if flags.dry_run || matches!(gas, Gas::Auto) {
+        let ch = grpc_channel(&mut channel, &node.grpc).await?;
+        let acct = fetch_account(&mut account, ch.clone(), &address).await?;
+        // Simulate as Cosmos clients do: an empty signature (the chain charges a real one's
+        // bytes and verification) and gas_limit 0 (no limit). The fee must be non-zero when
+        // the real one will be, or the estimate misses the fee transfer: with --gas-prices,
+        // price it at the default gas limit.
+        opts.fee = fee_for(flags, SIMULATION_FEE_GAS)?;
+        let public_key = match signer.public_key()? {
+            Some(pk) => Some(pk),
+            None => acct.as_ref().and_then(|a| a.pub_key.clone()),
+        };
+        let sequence = flags
+            .sequence
+            .or(acct.as_ref().map(|a| a.sequence))
+            .unwrap_or(0);
+        let mut sim = unsigned_tx(messages.clone(), &opts);
+        if let Some(auth) = sim.auth_info.as_mut() {
+            auth.signer_infos = vec![signer_info(public_key, flags.sign_mode.proto(), sequence)];
+        }
+        sim.signatures = vec![Vec::new()];
+        Some(simulate(ch, tx_raw_bytes(&sim)).await?)
+    } else {
+        None
+    };
+    if flags.dry_run {
+        let used = simulated.unwrap_or(0);
+        if ctx.json() {
+            print_json(&serde_json::json!({ "gas_estimate": used }))?;
+        } else {
+            crate::outln!("gas estimate: {used}");
+        }
+        return Ok(0);
+    }
+    opts.gas_limit = match (gas, simulated) {
+        (Gas::Fixed(g), _) => g,
+        (Gas::Auto, used) => {
+            let used = used.unwrap_or(0);
             let adjusted = (used as f64 * flags.gas_adjustment).ceil();
             if !(adjusted.is_finite() && adjusted < u64::MAX as f64) {
                 bail!("simulated gas {used} x {} overflows", flags.gas_adjustment);
@@ -233,28 +306,167 @@ pub async fn sign_and_broadcast(
         }
     };
     opts.fee = fee_for(flags, opts.gas_limit)?;
+    let mut tx = unsigned_tx(messages, &opts);
+    if flags.generate_only {
+        print_json(&tx_to_json(&tx)?)?;
+        return Ok(0);
+    }
+    confirm(flags.yes, &tx)?;
+    // After the arguments are checked: a typo must not cost a passphrase prompt.
+    let key = signer.unlock(ctx)?;
+    let chain_id = crate::home::chain_id(&ctx.home, node.chain_id.as_deref())?;
+    let signer_data = match (flags.account_number, flags.sequence) {
+        (Some(account_number), Some(sequence)) => SignerData {
+            chain_id,
+            account_number,
+            sequence,
+        },
+        _ => {
+            let ch = grpc_channel(&mut channel, &node.grpc).await?;
+            let acct = fetch_account(&mut account, ch, &address).await?.ok_or_else(|| {
+                anyhow!(
+                    "account {address} does not exist on chain: it has never received funds. Send it coins first (or pass both --account-number and --sequence)"
+                )
+            })?;
+            SignerData {
+                chain_id,
+                account_number: flags.account_number.unwrap_or(acct.account_number),
+                sequence: flags.sequence.unwrap_or(acct.sequence),
+            }
+        }
+    };
+    sign_single(&mut tx, &key, flags.sign_mode.proto(), &signer_data)?;
+    if flags.unsafe_corrupt_signature {
+        corrupt(&mut tx);
+    }
+    warn_if_other_chain(&node.node, &signer_data.chain_id).await;
+    let mode = broadcast_mode(ctx, flags.broadcast_mode)?;
+    broadcast(
+        ctx,
+        node,
+        tx_raw_bytes(&tx),
+        mode,
+        flags.no_wait,
+        Duration::from_secs(flags.wait_timeout),
+    )
+    .await
+}
 
-    let tx_bytes = build_signed_tx(
-        key,
-        messages,
-        &opts,
-        &signer,
-        flags.unsafe_corrupt_signature,
+/// `--broadcast-mode`, else client.toml's, else sync.
+pub fn broadcast_mode(ctx: &Ctx, flag: Option<BroadcastMode>) -> Result<BroadcastMode> {
+    if let Some(m) = flag {
+        return Ok(m);
+    }
+    match ctx.client.broadcast_mode.as_deref() {
+        None | Some("sync") => Ok(BroadcastMode::Sync),
+        Some("async") => Ok(BroadcastMode::Async),
+        Some(other) => bail!("client.toml: broadcast-mode {other:?} is neither sync nor async"),
+    }
+}
+
+/// Without `--yes`, when stdin is a terminal: shows the tx on stderr and asks before signing.
+fn confirm(yes: bool, tx: &cosmos_sdk_proto::cosmos::tx::v1beta1::Tx) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes || !std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    let mut err = std::io::stderr().lock();
+    writeln!(err, "{}", serde_json::to_string_pretty(&tx_to_json(tx)?)?)?;
+    write!(
+        err,
+        "confirm transaction before signing and broadcasting [y/N]: "
     )?;
+    err.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    if !matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        bail!("canceled: the tx was not signed or broadcast");
+    }
+    Ok(())
+}
+
+/// The account, queried once per command.
+async fn fetch_account(
+    cache: &mut Option<Option<client::AccountInfo>>,
+    channel: Channel,
+    address: &str,
+) -> Result<Option<client::AccountInfo>> {
+    if let Some(a) = cache {
+        return Ok(a.clone());
+    }
+    let a = client::query_account(channel, address).await?;
+    *cache = Some(a.clone());
+    Ok(a)
+}
+
+/// The chain id the node at `node` serves, or None when it does not answer within 5 s.
+pub async fn node_chain_id(node: &str) -> Option<String> {
+    let rpc = client::rpc(node).ok()?;
+    let status = tokio::time::timeout(Duration::from_secs(5), rpc.status())
+        .await
+        .ok()?
+        .ok()?;
+    Some(status.node_info.network.to_string())
+}
+
+/// Warns on stderr when the node serves another chain than `chain_id` (a tx signed for the
+/// wrong chain fails its signature check; a query answers for the other chain).
+pub async fn warn_if_other_chain(node: &str, chain_id: &str) {
+    if let Some(actual) = node_chain_id(node).await {
+        if actual != chain_id {
+            eprintln!(
+                "warning: the node at {node} serves chain {actual:?}, not the configured chain id {chain_id:?} (set it with `stoad config chain-id {actual}` or --chain-id)"
+            );
+        }
+    }
+}
+
+/// Broadcasts signed tx bytes: async returns the hash at once; sync returns CheckTx's
+/// rejection, or waits for the block unless `no_wait`. Prints the result; returns the exit
+/// code.
+pub async fn broadcast(
+    ctx: &Ctx,
+    node: &NodeArgs,
+    tx_bytes: Vec<u8>,
+    mode: BroadcastMode,
+    no_wait: bool,
+    wait_timeout: Duration,
+) -> Result<i32> {
     let hash = tx_hash(&tx_bytes);
+    let gas_wanted = crate::txjson::tx_from_bytes(&tx_bytes)
+        .ok()
+        .and_then(|t| t.auth_info?.fee.map(|f| f.gas_limit))
+        .unwrap_or(0);
     let rpc = client::rpc(&node.node)?;
+    if mode == BroadcastMode::Async {
+        let r = rpc
+            .broadcast_tx_async(tx_bytes)
+            .await
+            .map_err(|e| client::rpc_error(&node.node, e))?;
+        let out = TxResultOut {
+            txhash: hash,
+            height: 0,
+            code: r.code.value(),
+            codespace: r.codespace,
+            raw_log: r.log,
+            gas_wanted: gas_wanted.try_into().unwrap_or(i64::MAX),
+            gas_used: 0,
+            events: Vec::new(),
+        };
+        return out.print(ctx);
+    }
     let check = rpc
         .broadcast_tx_sync(tx_bytes)
         .await
         .map_err(|e| client::rpc_error(&node.node, e))?;
-    if check.code.is_err() || flags.no_wait {
+    if check.code.is_err() || no_wait {
         let out = TxResultOut {
             txhash: hash,
             height: 0,
             code: check.code.value(),
             codespace: check.codespace,
             raw_log: check.log,
-            gas_wanted: opts.gas_limit.try_into().unwrap_or(i64::MAX),
+            gas_wanted: gas_wanted.try_into().unwrap_or(i64::MAX),
             gas_used: 0,
             events: Vec::new(),
         };
@@ -266,13 +478,7 @@ pub async fn sign_and_broadcast(
     if !ctx.json() {
         eprintln!("broadcast {hash}; waiting for it to be included...");
     }
-    let included = wait_for_tx(
-        &rpc,
-        &node.node,
-        &hash,
-        Duration::from_secs(flags.wait_timeout),
-    )
-    .await?;
+    let included = wait_for_tx(&rpc, &node.node, &hash, wait_timeout).await?;
     TxResultOut::from_rpc(&included).print(ctx)
 }
 
@@ -286,7 +492,8 @@ async fn grpc_channel(cache: &mut Option<Channel>, url: &str) -> Result<Channel>
     Ok(ch)
 }
 
-async fn simulate(channel: Channel, tx_bytes: Vec<u8>) -> Result<u64> {
+/// Simulates tx bytes over gRPC; returns the gas used.
+pub async fn simulate(channel: Channel, tx_bytes: Vec<u8>) -> Result<u64> {
     let mut svc = ServiceClient::new(channel);
     let req = SimulateRequest {
         tx_bytes,
