@@ -264,10 +264,11 @@ pub async fn sign_and_broadcast(
         let ch = grpc_channel(&mut channel, &node.grpc).await?;
         let acct = fetch_account(&mut account, ch.clone(), &address).await?;
         // Simulate as Cosmos clients do: an empty signature (the chain charges a real one's
-        // bytes and verification) and gas_limit 0 (no limit). The fee must be non-zero when
-        // the real one will be, or the estimate misses the fee transfer: with --gas-prices,
-        // price it at the default gas limit.
-        opts.fee = fee_for(flags, SIMULATION_FEE_GAS)?;
+        // bytes and verification). The chain also charges the tx's bytes, so the simulated
+        // tx carries a gas limit and fee as long as the final ones: first the default gas
+        // limit (with --gas-prices priced at it: a fee must be there when the real one will
+        // be, or the estimate misses the fee transfer), then, when the adjusted limit makes
+        // the tx longer, that limit again (a few rounds at most).
         let public_key = match signer.public_key()? {
             Some(pk) => Some(pk),
             None => acct.as_ref().and_then(|a| a.pub_key.clone()),
@@ -276,12 +277,42 @@ pub async fn sign_and_broadcast(
             .sequence
             .or(acct.as_ref().map(|a| a.sequence))
             .unwrap_or(0);
-        let mut sim = unsigned_tx(messages.clone(), &opts);
-        if let Some(auth) = sim.auth_info.as_mut() {
-            auth.signer_infos = vec![signer_info(public_key, flags.sign_mode.proto(), sequence)];
+        let mut sim_gas = match gas {
+            Gas::Fixed(g) => g,
+            Gas::Auto => SIMULATION_FEE_GAS,
+        };
+        let mut rounds = 0;
+        loop {
+            opts.gas_limit = sim_gas;
+            opts.fee = fee_for(flags, sim_gas)?;
+            let mut sim = unsigned_tx(messages.clone(), &opts);
+            if let Some(auth) = sim.auth_info.as_mut() {
+                auth.signer_infos = vec![signer_info(
+                    public_key.clone(),
+                    flags.sign_mode.proto(),
+                    sequence,
+                )];
+            }
+            sim.signatures = vec![Vec::new()];
+            let sim_len = tx_raw_bytes(&sim).len();
+            let used = simulate(ch.clone(), tx_raw_bytes(&sim)).await?;
+            rounds += 1;
+            if !matches!(gas, Gas::Auto) || rounds >= 3 {
+                break Some(used);
+            }
+            let adjusted = adjust_gas(used, flags.gas_adjustment)?;
+            opts.gas_limit = adjusted;
+            opts.fee = fee_for(flags, adjusted)?;
+            let mut fin = unsigned_tx(messages.clone(), &opts);
+            if let Some(auth) = fin.auth_info.as_mut() {
+                auth.signer_infos = sim.auth_info.map(|a| a.signer_infos).unwrap_or_default();
+            }
+            fin.signatures = vec![Vec::new()];
+            if tx_raw_bytes(&fin).len() <= sim_len {
+                break Some(used);
+            }
+            sim_gas = adjusted;
         }
-        sim.signatures = vec![Vec::new()];
-        Some(simulate(ch, tx_raw_bytes(&sim)).await?)
     } else {
         None
     };
@@ -296,14 +327,7 @@ pub async fn sign_and_broadcast(
     }
     opts.gas_limit = match (gas, simulated) {
         (Gas::Fixed(g), _) => g,
-        (Gas::Auto, used) => {
-            let used = used.unwrap_or(0);
-            let adjusted = (used as f64 * flags.gas_adjustment).ceil();
-            if !(adjusted.is_finite() && adjusted < u64::MAX as f64) {
-                bail!("simulated gas {used} x {} overflows", flags.gas_adjustment);
-            }
-            adjusted as u64
-        }
+        (Gas::Auto, used) => adjust_gas(used.unwrap_or(0), flags.gas_adjustment)?,
     };
     opts.fee = fee_for(flags, opts.gas_limit)?;
     let mut tx = unsigned_tx(messages, &opts);
@@ -350,6 +374,15 @@ pub async fn sign_and_broadcast(
         Duration::from_secs(flags.wait_timeout),
     )
     .await
+}
+
+/// `used x adjustment`, rounded up.
+fn adjust_gas(used: u64, adjustment: f64) -> Result<u64> {
+    let adjusted = (used as f64 * adjustment).ceil();
+    if !(adjusted.is_finite() && adjusted < u64::MAX as f64) {
+        bail!("simulated gas {used} x {adjustment} overflows");
+    }
+    Ok(adjusted as u64)
 }
 
 /// `--broadcast-mode`, else client.toml's, else sync.
