@@ -2,7 +2,7 @@
 //! its files and the few facts other commands read from it (the genesis chain id).
 
 use crate::keyring::Backend;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
 
 /// Resolves `--home` (or `STOA_HOME`, handled by clap) with `~/.stoa` as the default.
@@ -48,23 +48,11 @@ pub fn keyring_backend(home: &Path, flag: Option<Backend>) -> Result<Backend> {
     if let Some(b) = flag {
         return Ok(b);
     }
-    let path = client_toml_path(home);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Backend::File),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    let doc: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
-    match doc.get("keyring-backend") {
+    match crate::client_config::ClientConfig::load(home)?.keyring_backend {
         None => Ok(Backend::File),
-        Some(toml::Value::String(s)) => {
-            Backend::parse(s).with_context(|| format!("in {}", path.display()))
+        Some(s) => {
+            Backend::parse(&s).with_context(|| format!("in {}", client_toml_path(home).display()))
         }
-        Some(other) => bail!(
-            "{}: keyring-backend = {other} is not a string",
-            path.display()
-        ),
     }
 }
 

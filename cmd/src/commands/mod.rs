@@ -14,9 +14,9 @@ pub mod tx;
 use crate::cli::{Cli, Command, NodeArgs};
 use crate::client_config::{self, ClientConfig};
 use crate::home;
-use crate::keyring::{Backend, Keyring, Passphrase};
+use crate::keyring::{Keyring, Passphrase};
 use crate::output::OutputFormat;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use std::path::PathBuf;
 use stoa_framework::Address;
 
@@ -129,12 +129,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     let output = output_format(&cli);
     let home = home::resolve_home(cli.home.as_deref())?;
     let client = ClientConfig::load(&home)?;
-    let backend = match (cli.keyring_backend, &client.keyring_backend) {
-        (Some(b), _) => b,
-        (None, Some(b)) => Backend::parse(b)
-            .with_context(|| format!("in {}", home::client_toml_path(&home).display()))?,
-        (None, None) => Backend::File,
-    };
+    let backend = home::keyring_backend(&home, cli.keyring_backend)?;
     let keyring = Keyring::new(
         home::keyring_dir(&home, backend, cli.keyring_dir.as_deref()),
         backend,
