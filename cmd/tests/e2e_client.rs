@@ -343,6 +343,56 @@ fn client_toml_offline_flow_and_chain_queries() {
             >= h1,
         "{latest}"
     );
+
+    // --gas auto: simulated, then adjusted (1.3 by default), enough to run
+    let a = ok_json(
+        &net,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "alice",
+            &bob,
+            "9ustor",
+            "--gas",
+            "auto",
+            "--gas-prices",
+            "0.001ustor",
+        ],
+    );
+    assert_eq!(as_u64(&a["code"]), Some(0), "{a}");
+    let (wanted, used) = (
+        as_u64(&a["gas_wanted"]).unwrap(),
+        as_u64(&a["gas_used"]).unwrap(),
+    );
+    assert!(
+        wanted >= used && wanted <= used * 14 / 10,
+        "gas wanted {wanted}, used {used}"
+    );
+
+    // tx sign online (the numbers from the chain), broadcast without waiting, then wait-tx
+    let g = ok_json(
+        &net,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "alice",
+            &bob,
+            "11ustor",
+            "--fees",
+            FEES,
+            "--generate-only",
+        ],
+    );
+    write(&unsigned, &g);
+    let s2 = ok_json(&net, &["tx", "sign", &unsigned_s, "--from", "alice"]);
+    write(&signed_path, &s2);
+    let b = ok_json(&net, &["tx", "broadcast", &signed_s, "--no-wait"]);
+    assert_eq!(as_u64(&b["code"]), Some(0), "{b}");
+    assert_eq!(as_u64(&b["height"]), Some(0), "{b}");
+    let w = ok_json(&net, &["query", "wait-tx", b["txhash"].as_str().unwrap()]);
+    assert_eq!(as_u64(&w["code"]), Some(0), "{w}");
 }
 
 #[test]
