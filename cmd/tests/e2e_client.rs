@@ -393,6 +393,36 @@ fn client_toml_offline_flow_and_chain_queries() {
     assert_eq!(as_u64(&b["height"]), Some(0), "{b}");
     let w = ok_json(&net, &["query", "wait-tx", b["txhash"].as_str().unwrap()]);
     assert_eq!(as_u64(&w["code"]), Some(0), "{w}");
+
+    // client.toml's broadcast-mode applies to every tx command; the flag overrides it
+    stoad(&net, &["config", "broadcast-mode", "async"]);
+    let a = ok_json(
+        &net,
+        &[
+            "tx", "bank", "send", "alice", &bob, "1ustor", "--fees", FEES,
+        ],
+    );
+    assert_eq!(as_u64(&a["height"]), Some(0), "async from client.toml: {a}");
+    ok_json(&net, &["query", "wait-tx", a["txhash"].as_str().unwrap()]);
+    let s3 = ok_json(
+        &net,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "alice",
+            &bob,
+            "1ustor",
+            "--fees",
+            FEES,
+            "--broadcast-mode",
+            "sync",
+        ],
+    );
+    assert!(
+        as_u64(&s3["height"]).unwrap_or(0) > 0,
+        "the flag wins: {s3}"
+    );
 }
 
 #[test]
