@@ -217,19 +217,35 @@ pub async fn sign_and_broadcast(
     opts.gas_limit = match gas {
         Gas::Fixed(g) => g,
         Gas::Auto => {
-            // Simulate as Cosmos clients do: gas_limit 0 (the simulation meters without a
-            // limit), signed, so the estimate includes the signature check. The fee must be
-            // non-zero when the real one will be, or the estimate misses the fee transfer:
-            // with --gas-prices, price it at the default gas limit.
-            opts.fee = fee_for(flags, SIMULATION_FEE_GAS)?;
-            let sim_tx = build_signed_tx(key, messages.clone(), &opts, &signer, false)?;
-            let ch = grpc_channel(&mut channel, &node.grpc).await?;
-            let used = simulate(ch, sim_tx).await?;
-            let adjusted = (used as f64 * flags.gas_adjustment).ceil();
-            if !(adjusted.is_finite() && adjusted < u64::MAX as f64) {
-                bail!("simulated gas {used} x {} overflows", flags.gas_adjustment);
+            // Simulate the signed tx as it will be sent: the chain charges its bytes, so the
+            // simulated tx carries a gas limit and fee of the final ones' length (first priced
+            // at SIMULATION_FEE_GAS: a fee must be present when the real one will be, or the
+            // estimate misses the fee transfer). When the final tx comes out longer (a bigger
+            // gas limit or fee amount), simulate that one again: at most a few rounds.
+            let mut sim_gas = SIMULATION_FEE_GAS;
+            let mut rounds = 0;
+            loop {
+                opts.gas_limit = sim_gas;
+                opts.fee = fee_for(flags, sim_gas)?;
+                let sim_tx = build_signed_tx(key, messages.clone(), &opts, &signer, false)?;
+                let sim_len = sim_tx.len();
+                let ch = grpc_channel(&mut channel, &node.grpc).await?;
+                let used = simulate(ch, sim_tx).await?;
+                let adjusted = (used as f64 * flags.gas_adjustment).ceil();
+                if !(adjusted.is_finite() && adjusted < u64::MAX as f64) {
+                    bail!("simulated gas {used} x {} overflows", flags.gas_adjustment);
+                }
+                let adjusted = adjusted as u64;
+                opts.gas_limit = adjusted;
+                opts.fee = fee_for(flags, adjusted)?;
+                let final_len =
+                    build_signed_tx(key, messages.clone(), &opts, &signer, false)?.len();
+                rounds += 1;
+                if final_len <= sim_len || rounds >= 4 {
+                    break adjusted;
+                }
+                sim_gas = adjusted;
             }
-            adjusted as u64
         }
     };
     opts.fee = fee_for(flags, opts.gas_limit)?;
