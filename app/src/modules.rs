@@ -67,6 +67,7 @@ impl Router {
         let mut by_msg = BTreeMap::new();
         let mut by_query = BTreeMap::new();
         let mut by_name = BTreeMap::new();
+        let mut amino_names: BTreeMap<&'static str, String> = BTreeMap::new();
         let dup = |what: &str, name: &str, a: &str, b: &str| -> StoaError {
             sdk::INVALID_REQUEST.with(format!("{what} {name} is registered by {a} and by {b}"))
         };
@@ -86,6 +87,17 @@ impl Router {
                          file to proto/build.rs)"
                     )));
                 };
+                let amino = handler.amino_name();
+                if amino.is_empty() || amino.chars().count() > crate::tx::amino::MAX_AMINO_NAME {
+                    return Err(sdk::INVALID_REQUEST.with(format!(
+                        "message type {url} has amino name {amino:?}: it must have 1 to {} \
+                         characters (a Ledger refuses longer ones)",
+                        crate::tx::amino::MAX_AMINO_NAME
+                    )));
+                }
+                if let Some(other) = amino_names.insert(amino, url.clone()) {
+                    return Err(dup("amino name", amino, &other, &url));
+                }
                 let route = MsgRoute {
                     module: name,
                     handler,

@@ -87,7 +87,7 @@ pub(crate) struct SigWork {
 impl SigWork {
     pub(crate) fn verdict(&self, ok: bool) -> SigVerdict {
         SigVerdict {
-            pub_key: self.key,
+            pub_key: self.key.clone(),
             account_number: self.account_number,
             ok,
         }
@@ -129,19 +129,23 @@ pub(crate) fn signature_work(
             signers.iter().enumerate().filter_map(move |(s, signer)| {
                 let tx = tx.as_ref().ok()?;
                 let account = peek_account(state, &signer.address)?;
-                let key = account.pub_key.or(signer.pub_key)?;
-                let known_good =
-                    cached.as_ref().and_then(|c| c.get(s)) == Some(&(key, account.account_number));
+                let key = account.pub_key.or_else(|| signer.pub_key.clone())?;
+                let known_good = cached
+                    .as_ref()
+                    .and_then(|c| c.get(s))
+                    .is_some_and(|(k, n)| *k == key && *n == account.account_number);
+                // A mode that cannot be verified gets no verdict: the ante refuses it.
+                let sign_bytes = if known_good {
+                    Vec::new()
+                } else {
+                    tx.signer_sign_bytes(s, chain_id, account.account_number)?
+                };
                 Some(SigWork {
                     tx: t,
                     signer: s,
                     key,
                     account_number: account.account_number,
-                    sign_bytes: if known_good {
-                        Vec::new()
-                    } else {
-                        tx.sign_bytes(chain_id, account.account_number)
-                    },
+                    sign_bytes,
                     known_good,
                 })
             })

@@ -285,6 +285,7 @@ struct CopyPost;
 
 impl MsgHandler for CopyPost {
     type Msg = template::MsgPost;
+    const AMINO_NAME: &'static str = "stoa/test/MsgPost";
     type Checked = ();
     type Response = template::MsgPostResponse;
     fn check(&self, _: template::MsgPost) -> Result<(Vec<Address>, ()), StoaError> {
@@ -343,6 +344,7 @@ struct ClockCheck;
 impl MsgHandler for ClockCheck {
     // Any message type with a proto descriptor will do; this one names an address.
     type Msg = template::QueryNotesByAuthorRequest;
+    const AMINO_NAME: &'static str = "stoa/test/QueryNotesByAuthorRequest";
     type Checked = Address;
     type Response = template::QueryNotesByAuthorResponse;
     fn check(

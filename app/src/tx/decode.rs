@@ -14,15 +14,117 @@ use stoa_bank::PubKey;
 use stoa_framework::address::echo_input;
 use stoa_framework::{sdk, Address, Any, CheckedMsg, Coins, StoaResult};
 
+use super::amino::AminoParts;
 use crate::modules::Router;
 
-/// One signer of a tx: the key it carries (only needed on an account's first tx) and the
-/// sequence it signed.
+/// How a signer signed. Decoding accepts every mode a `ModeInfo` can name, because a
+/// simulation skips signature checks whatever the mode (cosmjs and the Cosmos SDK simulate with
+/// `SIGN_MODE_UNSPECIFIED` and an empty signature); the ante refuses the unsupported ones
+/// everywhere else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignerMode {
+    /// `SIGN_MODE_DIRECT`: the signature covers the encoded `SignDoc`.
+    Direct,
+    /// `SIGN_MODE_LEGACY_AMINO_JSON`: the signature covers the sorted JSON `StdSignDoc`
+    /// ([`super::amino::sign_bytes`]).
+    AminoJson,
+    /// A multisig account's signature (`ModeInfo.Multi`): which keys signed and how.
+    Multi(MultiMode),
+    /// Any other mode (the raw `SignMode` number): accepted in simulation only.
+    Unsupported(i32),
+}
+
+/// `ModeInfo.Multi`: the compact bit array of the keys that signed (bit i = the multisig's key
+/// i, most significant bit first in each byte) and the mode of each signature, in key order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MultiMode {
+    /// The bit array's length: must equal the number of keys.
+    pub size: usize,
+    /// The indexes of the keys that signed, ascending.
+    pub signed: Vec<usize>,
+    /// One single mode per signed key (nested multisigs are refused).
+    pub modes: Vec<SignerMode>,
+}
+
+impl MultiMode {
+    fn from_proto(m: &mode_info::Multi, i: usize) -> StoaResult<Self> {
+        let bad =
+            |why: &str| sdk::INVALID_REQUEST.with(format!("signer {i}: multisig mode info: {why}"));
+        let bits = m
+            .bitarray
+            .as_ref()
+            .ok_or_else(|| bad("missing bit array"))?;
+        let max_bytes = stoa_framework::crypto::MAX_MULTISIG_KEYS.div_ceil(8);
+        if bits.extra_bits_stored >= 8 || bits.elems.len() > max_bytes {
+            return Err(bad("malformed bit array"));
+        }
+        // As the Cosmos SDK's `CompactBitArray.Count`.
+        let size = match bits.extra_bits_stored {
+            0 => bits.elems.len() * 8,
+            extra => {
+                if bits.elems.is_empty() {
+                    return Err(bad("malformed bit array"));
+                }
+                (bits.elems.len() - 1) * 8 + extra as usize
+            }
+        };
+        let signed: Vec<usize> = (0..size)
+            .filter(|k| bits.elems[k / 8] & (1 << (7 - k % 8)) != 0)
+            .collect();
+        if m.mode_infos.len() != signed.len() {
+            return Err(bad("one mode per signature in the bit array is required"));
+        }
+        let modes = m
+            .mode_infos
+            .iter()
+            .map(|mi| match &mi.sum {
+                Some(mode_info::Sum::Single(s)) => Ok(SignerMode::from_single(s.mode)),
+                Some(mode_info::Sum::Multi(_)) => Err(bad("nested multisigs are not supported")),
+                None => Err(bad("missing mode")),
+            })
+            .collect::<StoaResult<Vec<_>>>()?;
+        Ok(MultiMode {
+            size,
+            signed,
+            modes,
+        })
+    }
+}
+
+impl SignerMode {
+    /// Whether checking this signature needs the amino JSON sign doc.
+    pub fn uses_amino(&self) -> bool {
+        match self {
+            SignerMode::AminoJson => true,
+            SignerMode::Multi(m) => m.modes.iter().any(SignerMode::uses_amino),
+            _ => false,
+        }
+    }
+
+    fn from_single(mode: i32) -> Self {
+        match SignMode::try_from(mode) {
+            Ok(SignMode::Direct) => SignerMode::Direct,
+            Ok(SignMode::LegacyAminoJson) => SignerMode::AminoJson,
+            _ => SignerMode::Unsupported(mode),
+        }
+    }
+}
+
+/// The name of a `SignMode` number, for errors.
+pub fn sign_mode_name(mode: i32) -> String {
+    SignMode::try_from(mode)
+        .map(|m| m.as_str_name().to_string())
+        .unwrap_or_else(|_| format!("unknown sign mode {mode}"))
+}
+
+/// One signer of a tx: the key it carries (only needed on an account's first tx), the
+/// sequence it signed and how.
 #[derive(Clone, Debug)]
 pub struct SignerData {
     pub address: Address,
     pub pub_key: Option<PubKey>,
     pub sequence: u64,
+    pub mode: SignerMode,
     pub signature: Vec<u8>,
 }
 
@@ -43,6 +145,9 @@ pub struct DecodedTx {
     pub signers: Vec<SignerData>,
     pub fee: Coins,
     pub gas_limit: u64,
+    /// The signer-independent parts of the amino JSON sign doc, when a signer signed in
+    /// `SIGN_MODE_LEGACY_AMINO_JSON`.
+    pub amino: Option<AminoParts>,
 }
 
 impl DecodedTx {
@@ -77,6 +182,40 @@ impl DecodedTx {
             encode_varint(account_number, &mut out);
         }
         out
+    }
+}
+
+impl DecodedTx {
+    /// The bytes signer `i` signed, in its mode, for this account number; `None` when its
+    /// mode is not a single verifiable one (a multisig: see [`DecodedTx::mode_sign_bytes`]; an
+    /// unsupported mode: refused by the ante outside simulation).
+    pub fn signer_sign_bytes(
+        &self,
+        i: usize,
+        chain_id: &str,
+        account_number: u64,
+    ) -> Option<Vec<u8>> {
+        let signer = self.signers.get(i)?;
+        self.mode_sign_bytes(&signer.mode, chain_id, account_number, signer.sequence)
+    }
+
+    /// The bytes a signature in single `mode` covers, for a signer with this account number
+    /// and sequence (the sequence of its signer info).
+    pub fn mode_sign_bytes(
+        &self,
+        mode: &SignerMode,
+        chain_id: &str,
+        account_number: u64,
+        sequence: u64,
+    ) -> Option<Vec<u8>> {
+        match mode {
+            SignerMode::Direct => Some(self.sign_bytes(chain_id, account_number)),
+            SignerMode::AminoJson => {
+                let parts = self.amino.as_ref()?;
+                Some(parts.sign_bytes(chain_id, account_number, sequence))
+            }
+            SignerMode::Multi(_) | SignerMode::Unsupported(_) => None,
+        }
     }
 }
 
@@ -154,23 +293,11 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
         .zip(tx_raw.signatures)
         .enumerate()
     {
-        match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
-            Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32 => {}
-            Some(mode_info::Sum::Single(s)) => {
-                let name = SignMode::try_from(s.mode)
-                    .map(|m| m.as_str_name())
-                    .unwrap_or("unknown");
-                return Err(sdk::NOT_SUPPORTED.with(format!(
-                    "signer {i}: sign mode {name} is not supported; use SIGN_MODE_DIRECT"
-                )));
-            }
-            Some(mode_info::Sum::Multi(_)) => {
-                return Err(
-                    sdk::NOT_SUPPORTED.with(format!("signer {i}: multisig is not supported"))
-                );
-            }
+        let mode = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
+            Some(mode_info::Sum::Single(s)) => SignerMode::from_single(s.mode),
+            Some(mode_info::Sum::Multi(m)) => SignerMode::Multi(MultiMode::from_proto(m, i)?),
             None => return Err(sdk::INVALID_REQUEST.with(format!("signer {i}: missing mode_info"))),
-        }
+        };
         let pub_key = match &info.public_key {
             Some(pk) => {
                 if let Some(schema) = wire::pub_key_schema(&pk.type_url) {
@@ -184,12 +311,24 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
             address: *address,
             pub_key,
             sequence: info.sequence,
+            mode,
             signature,
         });
     }
 
     // Fee: valid coins, paid by the first signer; no fee grants.
     let fee = auth_info.fee.unwrap_or_default();
+    let amino = if signer_data.iter().any(|s| s.mode.uses_amino()) {
+        Some(AminoParts::new(
+            router,
+            &fee,
+            &body.memo,
+            body.timeout_height,
+            &msgs,
+        )?)
+    } else {
+        None
+    };
     if !fee.granter.is_empty() {
         return Err(sdk::NOT_SUPPORTED.with("fee grants are not supported"));
     }
@@ -217,6 +356,7 @@ pub fn decode_tx(raw: &[u8], router: &Router) -> StoaResult<DecodedTx> {
         signers: signer_data,
         fee: fee_coins,
         gas_limit: fee.gas_limit,
+        amino,
     })
 }
 
@@ -239,6 +379,7 @@ mod tests {
             signers: vec![],
             fee: Coins::new(),
             gas_limit: 0,
+            amino: None,
         };
         let long = vec![7u8; 300];
         for (body, auth) in [

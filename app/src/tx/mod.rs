@@ -1,6 +1,7 @@
 //! The tx pipeline: decode, ante, then the messages in a branch of the state that is dropped if
 //! any message fails (the ante's fee and sequence bump stay), with Cosmos-style events.
 
+pub mod amino;
 pub mod ante;
 pub mod decode;
 pub mod events;

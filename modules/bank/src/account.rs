@@ -23,7 +23,7 @@ impl Account {
     pub fn to_proto(&self) -> BaseAccount {
         BaseAccount {
             address: self.address.to_string(),
-            pub_key: self.pub_key.map(|k| k.to_any()),
+            pub_key: self.pub_key.as_ref().map(|k| k.to_any()),
             account_number: self.account_number,
             sequence: self.sequence,
         }
@@ -38,12 +38,8 @@ impl Account {
         encode_key(1, WireType::LengthDelimited, &mut out);
         encode_varint(address.len() as u64, &mut out);
         out.extend_from_slice(address.as_bytes());
-        if let Some(pk) = &self.pub_key {
-            let (url, key): (&str, &[u8]) = match pk {
-                PubKey::Secp256k1(k) => (SECP256K1_PUBKEY_URL, k),
-                PubKey::Ed25519(k) => (ED25519_PUBKEY_URL, k),
-            };
-            // Any { type_url = 1, value = 2: PubKey { key = 1 } }
+        // Any { type_url = 1, value = 2: PubKey { key = 1 } }
+        fn write_single(out: &mut Vec<u8>, url: &str, key: &[u8]) {
             let inner = 1 + prost::encoding::encoded_len_varint(key.len() as u64) + key.len();
             let any = 1
                 + prost::encoding::encoded_len_varint(url.len() as u64)
@@ -51,16 +47,28 @@ impl Account {
                 + 1
                 + prost::encoding::encoded_len_varint(inner as u64)
                 + inner;
-            encode_key(2, WireType::LengthDelimited, &mut out);
-            encode_varint(any as u64, &mut out);
-            encode_key(1, WireType::LengthDelimited, &mut out);
-            encode_varint(url.len() as u64, &mut out);
+            encode_key(2, WireType::LengthDelimited, out);
+            encode_varint(any as u64, out);
+            encode_key(1, WireType::LengthDelimited, out);
+            encode_varint(url.len() as u64, out);
             out.extend_from_slice(url.as_bytes());
-            encode_key(2, WireType::LengthDelimited, &mut out);
-            encode_varint(inner as u64, &mut out);
-            encode_key(1, WireType::LengthDelimited, &mut out);
-            encode_varint(key.len() as u64, &mut out);
+            encode_key(2, WireType::LengthDelimited, out);
+            encode_varint(inner as u64, out);
+            encode_key(1, WireType::LengthDelimited, out);
+            encode_varint(key.len() as u64, out);
             out.extend_from_slice(key);
+        }
+        match &self.pub_key {
+            None => {}
+            Some(PubKey::Secp256k1(k)) => write_single(&mut out, SECP256K1_PUBKEY_URL, k),
+            Some(PubKey::Ed25519(k)) => write_single(&mut out, ED25519_PUBKEY_URL, k),
+            // Rare: written by prost, and read back by prost (`decode_canonical` declines it).
+            Some(pk @ PubKey::Multisig(_)) => {
+                let any = pk.to_any().encode_to_vec();
+                encode_key(2, WireType::LengthDelimited, &mut out);
+                encode_varint(any.len() as u64, &mut out);
+                out.extend_from_slice(&any);
+            }
         }
         if self.account_number != 0 {
             encode_key(3, WireType::Varint, &mut out);
@@ -186,7 +194,7 @@ mod tests {
                     address: Address([i as u8 * 37 + 1; 20]),
                     account_number: number,
                     sequence,
-                    pub_key: *pk,
+                    pub_key: pk.clone(),
                 };
                 let raw = acc.to_proto().encode_to_vec();
                 assert_eq!(acc.encode(), raw);

@@ -11,6 +11,7 @@ pub struct SendHandler;
 
 impl MsgHandler for SendHandler {
     type Msg = MsgSend;
+    const AMINO_NAME: &'static str = "cosmos-sdk/MsgSend";
     type Checked = Send;
     type Response = MsgSendResponse;
 

@@ -89,6 +89,18 @@ pub trait AuthKeeper {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BankKeeper;
 
+impl BankKeeper {
+    /// A balance as it stands in `state`, without gas (the ante's choice of a denom to price
+    /// an absent fee's transfer, which must not cost a read of its own).
+    pub fn peek_balance(state: &State, addr: &Address, denom: &str) -> u128 {
+        state::BALANCES
+            .peek(state, &(*addr, denom.to_string()))
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+    }
+}
+
 impl BankView for BankKeeper {
     fn balance(&self, ctx: &mut Ctx<'_>, addr: &Address, denom: &str) -> Result<u128> {
         state::balance(ctx, addr, denom)

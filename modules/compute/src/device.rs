@@ -254,6 +254,7 @@ pub struct RegisterDevice<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for RegisterDevice<B> {
     type Msg = pb::MsgRegisterDevice;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgRegisterDevice";
     type Checked = (Address, pb::MsgRegisterDevice, u128);
     type Response = pb::MsgRegisterDeviceResponse;
 
@@ -335,6 +336,7 @@ pub struct UpdateDevice<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for UpdateDevice<B> {
     type Msg = pb::MsgUpdateDevice;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgUpdateDevice";
     type Checked = (Address, pb::MsgUpdateDevice, u128);
     type Response = pb::MsgUpdateDeviceResponse;
 
@@ -445,6 +447,7 @@ pub struct DeregisterDevice<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for DeregisterDevice<B> {
     type Msg = pb::MsgDeregisterDevice;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgDeregisterDevice";
     type Checked = (Address, u64);
     type Response = pb::MsgDeregisterDeviceResponse;
 
@@ -536,6 +539,7 @@ pub struct StakeMsg<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for StakeMsg<B> {
     type Msg = pb::MsgStake;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgStake";
     type Checked = (Address, u64, u128);
     type Response = pb::MsgStakeResponse;
 
@@ -593,6 +597,7 @@ pub struct Unstake<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for Unstake<B> {
     type Msg = pb::MsgUnstake;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgUnstake";
     type Checked = (Address, u64, u128);
     type Response = pb::MsgUnstakeResponse;
 
@@ -664,6 +669,7 @@ pub struct ClaimRewards<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for ClaimRewards<B> {
     type Msg = pb::MsgClaimRewards;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgClaimRewards";
     type Checked = (Address, u64);
     type Response = pb::MsgClaimRewardsResponse;
 
@@ -689,6 +695,7 @@ pub struct Attest<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for Attest<B> {
     type Msg = pb::MsgAttest;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgAttest";
     type Checked = (Address, pb::MsgAttest);
     type Response = pb::MsgAttestResponse;
 

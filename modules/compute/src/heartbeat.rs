@@ -58,6 +58,7 @@ pub struct Heartbeat<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for Heartbeat<B> {
     type Msg = pb::MsgHeartbeat;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgHeartbeat";
     type Checked = pb::MsgHeartbeat;
     type Response = pb::MsgHeartbeatResponse;
 

@@ -109,6 +109,7 @@ pub struct CreateOrder<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for CreateOrder<B> {
     type Msg = pb::MsgCreateOrder;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgCreateOrder";
     type Checked = (Address, pb::MsgCreateOrder, u128);
     type Response = pb::MsgCreateOrderResponse;
 
@@ -163,6 +164,7 @@ pub struct CancelOrder<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for CancelOrder<B> {
     type Msg = pb::MsgCancelOrder;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgCancelOrder";
     type Checked = (Address, u64);
     type Response = pb::MsgCancelOrderResponse;
 
@@ -310,6 +312,7 @@ pub struct BookDevice<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for BookDevice<B> {
     type Msg = pb::MsgBookDevice;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgBookDevice";
     type Checked = (Address, pb::MsgBookDevice, u128);
     type Response = pb::MsgBookDeviceResponse;
 
@@ -611,6 +614,7 @@ pub struct SettleLease<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for SettleLease<B> {
     type Msg = pb::MsgSettleLease;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgSettleLease";
     type Checked = (Address, u64);
     type Response = pb::MsgSettleLeaseResponse;
 
@@ -640,6 +644,7 @@ pub struct CloseLease<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for CloseLease<B> {
     type Msg = pb::MsgCloseLease;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgCloseLease";
     type Checked = (Address, u64);
     type Response = pb::MsgCloseLeaseResponse;
 
@@ -678,6 +683,7 @@ pub struct FillBuyback<B>(pub B);
 
 impl<B: ComputeBank> MsgHandler for FillBuyback<B> {
     type Msg = pb::MsgFillBuyback;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgFillBuyback";
     type Checked = (Address, u128, u128);
     type Response = pb::MsgFillBuybackResponse;
 
@@ -743,6 +749,7 @@ pub struct ReportJob;
 
 impl MsgHandler for ReportJob {
     type Msg = pb::MsgReportJob;
+    const AMINO_NAME: &'static str = "stoa/compute/MsgReportJob";
     type Checked = (Address, pb::MsgReportJob);
     type Response = pb::MsgReportJobResponse;
 

@@ -15,6 +15,10 @@ use crate::{sdk, Address, Any, StoaError};
 
 pub const SECP256K1_PUBKEY_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
 pub const ED25519_PUBKEY_URL: &str = "/cosmos.crypto.ed25519.PubKey";
+pub const MULTISIG_PUBKEY_URL: &str = "/cosmos.crypto.multisig.LegacyAminoPubKey";
+
+/// The most keys a multisig key may hold (each counts toward the tx's signature limit too).
+pub const MAX_MULTISIG_KEYS: usize = 16;
 
 /// ed25519 signatures per batch. The chunks are cut by position among the ed25519 jobs, never
 /// by thread count, so a block gets the same verdicts on every machine (batch and single
@@ -22,13 +26,77 @@ pub const ED25519_PUBKEY_URL: &str = "/cosmos.crypto.ed25519.PubKey";
 /// the grouping a machine happened to choose).
 pub const ED25519_BATCH: usize = 64;
 
-/// An account's public key, in the two schemes Stoa accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An account's public key: one of the two signature schemes Stoa accepts, or a threshold
+/// multisig of such keys (the Cosmos SDK's `LegacyAminoPubKey`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PubKey {
     /// 33-byte compressed point (wallet compatibility).
     Secp256k1([u8; 33]),
     /// 32 bytes (fast batch verification for agents that sign many txs).
     Ed25519([u8; 32]),
+    /// `threshold` of `keys` must sign; its signatures are checked one sub-key at a time by the
+    /// tx pipeline (a multisig signature carries the modes of its parts), never by [`verify`].
+    Multisig(std::sync::Arc<MultisigKey>),
+}
+
+/// A threshold multisig key: single keys only (no nesting), 1 <= threshold <= keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MultisigKey {
+    pub threshold: u32,
+    pub keys: Vec<PubKey>,
+}
+
+impl MultisigKey {
+    /// A checked multisig key.
+    pub fn new(threshold: u32, keys: Vec<PubKey>) -> Result<Self, StoaError> {
+        let bad = |why: String| sdk::INVALID_PUBKEY.with(why);
+        if keys.is_empty() || keys.len() > MAX_MULTISIG_KEYS {
+            return Err(bad(format!(
+                "a multisig key holds 1 to {MAX_MULTISIG_KEYS} keys, not {}",
+                keys.len()
+            )));
+        }
+        if threshold == 0 || threshold as usize > keys.len() {
+            return Err(bad(format!(
+                "multisig threshold {threshold} must be between 1 and the number of keys ({})",
+                keys.len()
+            )));
+        }
+        if keys.iter().any(|k| matches!(k, PubKey::Multisig(_))) {
+            return Err(bad("nested multisig keys are not supported".into()));
+        }
+        Ok(MultisigKey { threshold, keys })
+    }
+}
+
+/// The amino (binary) encoding of a key, which a multisig's address hashes (as the Cosmos SDK
+/// and Tendermint's `PubKeyMultisigThreshold` do): a 4-byte type prefix, then the key bytes
+/// length-prefixed, or for a multisig its threshold (field 1) and each key's encoding (field 2).
+pub fn amino_binary(key: &PubKey) -> Vec<u8> {
+    use prost::encoding::{encode_key, encode_varint, WireType};
+    let mut out = Vec::new();
+    match key {
+        PubKey::Secp256k1(k) => {
+            out.extend_from_slice(&[0xeb, 0x5a, 0xe9, 0x87, 33]);
+            out.extend_from_slice(k);
+        }
+        PubKey::Ed25519(k) => {
+            out.extend_from_slice(&[0x16, 0x24, 0xde, 0x64, 32]);
+            out.extend_from_slice(k);
+        }
+        PubKey::Multisig(m) => {
+            out.extend_from_slice(&[0x22, 0xc1, 0xf7, 0xe2]);
+            encode_key(1, WireType::Varint, &mut out);
+            encode_varint(u64::from(m.threshold), &mut out);
+            for k in &m.keys {
+                let inner = amino_binary(k);
+                encode_key(2, WireType::LengthDelimited, &mut out);
+                encode_varint(inner.len() as u64, &mut out);
+                out.extend_from_slice(&inner);
+            }
+        }
+    }
+    out
 }
 
 impl PubKey {
@@ -58,6 +126,29 @@ impl PubKey {
                     .map_err(|_| bad(format!("ed25519 key of {} bytes", pk.key.len())))?;
                 Ok(PubKey::Ed25519(key))
             }
+            MULTISIG_PUBKEY_URL => {
+                let pk = cosmrs::proto::cosmos::crypto::multisig::LegacyAminoPubKey::decode(value)
+                    .map_err(|e| bad(e.to_string()))?;
+                if pk.public_keys.len() > MAX_MULTISIG_KEYS {
+                    return Err(bad(format!(
+                        "a multisig key holds at most {MAX_MULTISIG_KEYS} keys"
+                    )));
+                }
+                let keys = pk
+                    .public_keys
+                    .iter()
+                    .map(|k| match k.type_url.as_str() {
+                        MULTISIG_PUBKEY_URL => {
+                            Err(bad("nested multisig keys are not supported".into()))
+                        }
+                        url => PubKey::from_parts(url, &k.value),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(PubKey::Multisig(std::sync::Arc::new(MultisigKey::new(
+                    pk.threshold,
+                    keys,
+                )?)))
+            }
             other => Err(bad(format!("unsupported public key type {other:?}"))),
         }
     }
@@ -72,11 +163,20 @@ impl PubKey {
                 type_url: ED25519_PUBKEY_URL.into(),
                 value: ed25519::PubKey { key: k.to_vec() }.encode_to_vec(),
             },
+            PubKey::Multisig(m) => Any {
+                type_url: MULTISIG_PUBKEY_URL.into(),
+                value: cosmrs::proto::cosmos::crypto::multisig::LegacyAminoPubKey {
+                    threshold: m.threshold,
+                    public_keys: m.keys.iter().map(PubKey::to_any).collect(),
+                }
+                .encode_to_vec(),
+            },
         }
     }
 
     /// The account address the key controls, as Cosmos SDK derives it: secp256k1 is
-    /// `ripemd160(sha256(key))`, ed25519 is `sha256(key)[..20]`.
+    /// `ripemd160(sha256(key))`, ed25519 is `sha256(key)[..20]`, a multisig
+    /// `sha256(amino_binary(key))[..20]`.
     pub fn address(&self) -> Address {
         let mut out = [0u8; 20];
         match self {
@@ -86,6 +186,7 @@ impl PubKey {
                 out.copy_from_slice(&h);
             }
             PubKey::Ed25519(k) => out.copy_from_slice(&Sha256::digest(k)[..20]),
+            PubKey::Multisig(_) => out.copy_from_slice(&Sha256::digest(amino_binary(self))[..20]),
         }
         Address(out)
     }
@@ -138,6 +239,8 @@ pub fn verify(pub_key: &PubKey, msg: &[u8], sig: &[u8]) -> bool {
     match pub_key {
         PubKey::Secp256k1(k) => verify_secp256k1(k, msg, sig),
         PubKey::Ed25519(k) => verify_ed25519(k, msg, sig),
+        // Its parts are checked by the tx pipeline, each in its own mode.
+        PubKey::Multisig(_) => false,
     }
 }
 

@@ -65,6 +65,11 @@ pub struct PreState<'a> {
 /// module; the type URL comes from the message's `prost::Name`.
 pub trait MsgHandler: Send + Sync + 'static {
     type Msg: prost::Message + prost::Name + Default;
+    /// The message's amino name: the `type` of its `{"type", "value"}` object in
+    /// `SIGN_MODE_LEGACY_AMINO_JSON` sign bytes (Ledger, cosmjs's Amino signer). The Cosmos SDK's
+    /// for its messages (`cosmos-sdk/MsgSend`), `stoa/<module>/Msg...` for Stoa's; at most 39
+    /// characters (a Ledger refuses longer ones) and unique in the chain (the router checks).
+    const AMINO_NAME: &'static str;
     /// What the check makes of the message (parsed addresses, coins...), kept until it runs.
     type Checked: Send + Sync + 'static;
     type Response: prost::Message;
@@ -91,6 +96,8 @@ pub trait MsgHandler: Send + Sync + 'static {
 
 /// A [`MsgHandler`] with its types erased, as the router holds it.
 pub trait ErasedMsgHandler: Send + Sync {
+    /// [`MsgHandler::AMINO_NAME`].
+    fn amino_name(&self) -> &'static str;
     fn check(&self, msg: &Any) -> StoaResult<CheckedMsg>;
     fn has_precheck(&self) -> bool;
     fn precheck(&self, pre: &PreState<'_>, checked: &CheckedMsg) -> StoaResult<()>;
@@ -99,6 +106,10 @@ pub trait ErasedMsgHandler: Send + Sync {
 }
 
 impl<H: MsgHandler> ErasedMsgHandler for H {
+    fn amino_name(&self) -> &'static str {
+        H::AMINO_NAME
+    }
+
     fn check(&self, msg: &Any) -> StoaResult<CheckedMsg> {
         let decoded = H::Msg::decode(msg.value.as_slice())
             .map_err(|e| sdk::TX_DECODE.with(format!("{}: {e}", <H::Msg as prost::Name>::NAME)))?;

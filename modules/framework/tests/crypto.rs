@@ -179,9 +179,9 @@ proptest! {
             .map(|(i, (ed, byte, spoil))| {
                 let msg = vec![*byte, i as u8];
                 let (pk, mut sig) = if *ed {
-                    (epk, esk.sign(&msg).to_bytes().to_vec())
+                    (epk.clone(), esk.sign(&msg).to_bytes().to_vec())
                 } else {
-                    (spk, secp_sign(&ssk, &msg))
+                    (spk.clone(), secp_sign(&ssk, &msg))
                 };
                 if *spoil {
                     sig[(*byte as usize) % 64] ^= 0x40;

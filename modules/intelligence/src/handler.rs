@@ -83,6 +83,7 @@ pub struct RegisterSubnet<B>(pub B);
 
 impl<B: IntelBank> MsgHandler for RegisterSubnet<B> {
     type Msg = MsgRegisterSubnet;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgRegisterSubnet";
     type Checked = Address;
     type Response = MsgRegisterSubnetResponse;
 
@@ -129,6 +130,7 @@ pub struct DissolveSubnet<B>(pub B);
 
 impl<B: IntelBank> MsgHandler for DissolveSubnet<B> {
     type Msg = MsgDissolveSubnet;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgDissolveSubnet";
     type Checked = (Address, u16);
     type Response = MsgDissolveSubnetResponse;
 
@@ -163,6 +165,7 @@ pub struct SetHyperparams;
 
 impl MsgHandler for SetHyperparams {
     type Msg = MsgSetHyperparams;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgSetHyperparams";
     type Checked = (Address, u16, Hyperparams);
     type Response = MsgSetHyperparamsResponse;
 
@@ -195,6 +198,7 @@ pub struct BurnedRegister<B>(pub B);
 
 impl<B: IntelBank> MsgHandler for BurnedRegister<B> {
     type Msg = MsgBurnedRegister;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgBurnedRegister";
     type Checked = (Address, u16, Address);
     type Response = MsgBurnedRegisterResponse;
 
@@ -289,6 +293,7 @@ pub struct ServeAxon;
 
 impl MsgHandler for ServeAxon {
     type Msg = MsgServeAxon;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgServeAxon";
     type Checked = (Address, MsgServeAxon);
     type Response = MsgServeAxonResponse;
 
@@ -437,6 +442,7 @@ pub struct SetWeights;
 
 impl MsgHandler for SetWeights {
     type Msg = MsgSetWeights;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgSetWeights";
     type Checked = CheckedWeights;
     type Response = MsgSetWeightsResponse;
 
@@ -473,6 +479,7 @@ pub struct CommitWeights;
 
 impl MsgHandler for CommitWeights {
     type Msg = MsgCommitWeights;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgCommitWeights";
     type Checked = (Address, u16, Vec<u8>);
     type Response = MsgCommitWeightsResponse;
 
@@ -518,6 +525,7 @@ pub struct RevealWeights;
 
 impl MsgHandler for RevealWeights {
     type Msg = MsgRevealWeights;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgRevealWeights";
     type Checked = CheckedWeights;
     type Response = MsgRevealWeightsResponse;
 
@@ -569,6 +577,7 @@ pub struct AddStake<B>(pub B);
 
 impl<B: IntelBank> MsgHandler for AddStake<B> {
     type Msg = MsgAddStake;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgAddStake";
     type Checked = (Address, Address, u64);
     type Response = MsgAddStakeResponse;
 
@@ -601,6 +610,7 @@ pub struct RemoveStake<B>(pub B);
 
 impl<B: IntelBank> MsgHandler for RemoveStake<B> {
     type Msg = MsgRemoveStake;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgRemoveStake";
     type Checked = (Address, Address, u64);
     type Response = MsgRemoveStakeResponse;
 
@@ -631,6 +641,7 @@ pub struct SetTake;
 
 impl MsgHandler for SetTake {
     type Msg = MsgSetTake;
+    const AMINO_NAME: &'static str = "stoa/intelligence/MsgSetTake";
     type Checked = (Address, Address, u32);
     type Response = MsgSetTakeResponse;
 

@@ -27,6 +27,7 @@ pub struct RegisterProvider;
 
 impl MsgHandler for RegisterProvider {
     type Msg = MsgRegisterProvider;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgRegisterProvider";
     type Checked = (Address, Address, MsgRegisterProvider);
     type Response = MsgRegisterProviderResponse;
 
@@ -80,6 +81,7 @@ pub struct AddBalance<B>(pub B);
 
 impl<B: StorageBank> MsgHandler for AddBalance<B> {
     type Msg = MsgAddBalance;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgAddBalance";
     type Checked = (Address, Address, u128);
     type Response = MsgAddBalanceResponse;
 
@@ -115,6 +117,7 @@ pub struct WithdrawBalance<B>(pub B);
 
 impl<B: StorageBank> MsgHandler for WithdrawBalance<B> {
     type Msg = MsgWithdrawBalance;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgWithdrawBalance";
     type Checked = (Address, u128);
     type Response = MsgWithdrawBalanceResponse;
 
@@ -158,6 +161,7 @@ pub struct CheckedPublish {
 
 impl<B: StorageBank> MsgHandler for PublishDeals<B> {
     type Msg = MsgPublishDeals;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgPublishDeals";
     type Checked = CheckedPublish;
     type Response = MsgPublishDealsResponse;
 
@@ -231,6 +235,7 @@ pub struct SettleDealPayments;
 
 impl MsgHandler for SettleDealPayments {
     type Msg = MsgSettleDealPayments;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgSettleDealPayments";
     type Checked = (Address, Vec<u64>);
     type Response = MsgSettleDealPaymentsResponse;
 
@@ -258,6 +263,7 @@ pub struct PreCommitSector<B>(pub B);
 
 impl<B: StorageBank> MsgHandler for PreCommitSector<B> {
     type Msg = MsgPreCommitSector;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgPreCommitSector";
     type Checked = (Address, PreCommitArgs);
     type Response = MsgPreCommitSectorResponse;
 
@@ -291,6 +297,7 @@ pub struct ProveCommitSector<B>(pub B);
 
 impl<B: StorageBank> MsgHandler for ProveCommitSector<B> {
     type Msg = MsgProveCommitSector;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgProveCommitSector";
     type Checked = (Address, Address, u64, Vec<u8>);
     type Response = MsgProveCommitSectorResponse;
 
@@ -352,6 +359,7 @@ fn deadline_sectors(
 
 impl MsgHandler for SubmitWindowPoSt {
     type Msg = MsgSubmitWindowPoSt;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgSubmitWindowPoSt";
     type Checked = (Address, Address, u32, WindowPoStProof);
     type Response = MsgSubmitWindowPoStResponse;
 
@@ -422,6 +430,7 @@ pub struct DeclareFaults;
 
 impl MsgHandler for DeclareFaults {
     type Msg = MsgDeclareFaults;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgDeclareFaults";
     type Checked = (Address, Address, Vec<u64>);
     type Response = MsgDeclareFaultsResponse;
 
@@ -452,6 +461,7 @@ pub struct TerminateSectors<B>(pub B);
 
 impl<B: StorageBank> MsgHandler for TerminateSectors<B> {
     type Msg = MsgTerminateSectors;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgTerminateSectors";
     type Checked = (Address, Address, Vec<u64>);
     type Response = MsgTerminateSectorsResponse;
 
@@ -481,6 +491,7 @@ pub struct ExtendSectorExpiration;
 
 impl MsgHandler for ExtendSectorExpiration {
     type Msg = MsgExtendSectorExpiration;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgExtendSectorExpiration";
     type Checked = (Address, Address, Vec<u64>, i64);
     type Response = MsgExtendSectorExpirationResponse;
 
@@ -514,6 +525,7 @@ pub struct WithdrawRewards<B>(pub B);
 
 impl<B: StorageBank> MsgHandler for WithdrawRewards<B> {
     type Msg = MsgWithdrawRewards;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgWithdrawRewards";
     type Checked = Address;
     type Response = MsgWithdrawRewardsResponse;
 

@@ -22,6 +22,7 @@ pub struct CheckedPost {
 
 impl<B: TemplateBank> MsgHandler for Post<B> {
     type Msg = MsgPost;
+    const AMINO_NAME: &'static str = "stoa/template/MsgPost";
     type Checked = CheckedPost;
     type Response = MsgPostResponse;
 
@@ -96,6 +97,7 @@ pub struct Delete<B>(pub B);
 
 impl<B: TemplateBank> MsgHandler for Delete<B> {
     type Msg = MsgDelete;
+    const AMINO_NAME: &'static str = "stoa/template/MsgDelete";
     type Checked = (Address, u64);
     type Response = MsgDeleteResponse;
 
