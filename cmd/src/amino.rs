@@ -5,13 +5,10 @@
 //! verify the very same bytes.
 
 use crate::tx::SignerData;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::Tx;
 
 /// The Amino JSON sign bytes of `tx` for `signer`.
-pub fn sign_bytes(_tx: &Tx, _signer: &SignerData) -> Result<Vec<u8>> {
-    bail!(
-        "--sign-mode amino-json is not available in this build: the chain's Amino sign-doc \
-         builder has not landed yet (use --sign-mode direct)"
-    )
+pub fn sign_bytes(tx: &Tx, signer: &SignerData) -> Result<Vec<u8>> {
+    crate::app_glue::amino_sign_bytes(tx, &signer.chain_id, signer.account_number, signer.sequence)
 }

@@ -165,3 +165,31 @@ pub fn verify_abci_proof(
         &proof_ops_to_proto(proof),
     ))
 }
+
+/// The SIGN_MODE_LEGACY_AMINO_JSON sign bytes of `tx` for one signer, from the chain's own
+/// builder (`stoa_app::tx::amino`), so the CLI signs exactly the bytes the ante verifies.
+pub fn amino_sign_bytes(
+    tx: &cosmos_sdk_proto::cosmos::tx::v1beta1::Tx,
+    chain_id: &str,
+    account_number: u64,
+    sequence: u64,
+) -> Result<Vec<u8>> {
+    let router = stoa_app::modules::Router::standard();
+    let body = tx.body.clone().unwrap_or_default();
+    let fee = tx
+        .auth_info
+        .as_ref()
+        .and_then(|a| a.fee.clone())
+        .unwrap_or_default();
+    let doc = stoa_app::tx::amino::AminoSignDoc {
+        chain_id,
+        account_number,
+        sequence,
+        fee: &fee,
+        memo: &body.memo,
+        timeout_height: body.timeout_height,
+        msgs: &body.messages,
+    };
+    stoa_app::tx::amino::sign_bytes(&router, &doc)
+        .map_err(|e| anyhow!("building the Amino JSON sign doc: {}", e.log))
+}

@@ -369,6 +369,25 @@ fn client_toml_offline_flow_and_chain_queries() {
         wanted >= used && wanted <= used * 14 / 10,
         "gas wanted {wanted}, used {used}"
     );
+    // simulated gas is delivered gas: an adjustment of 1.0 is enough
+    let a = ok_json(
+        &net,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "alice",
+            &bob,
+            "9ustor",
+            "--gas",
+            "auto",
+            "--gas-adjustment",
+            "1.0",
+            "--gas-prices",
+            "0.001ustor",
+        ],
+    );
+    assert_eq!(as_u64(&a["code"]), Some(0), "--gas-adjustment 1.0: {a}");
 
     // tx sign online (the numbers from the chain), broadcast without waiting, then wait-tx
     let g = ok_json(
@@ -444,7 +463,6 @@ fn completion_scripts_name_the_commands() {
 /// A 2-of-3 multisig account end to end: the members sign the generate-only file in Amino
 /// JSON (one of them offline), multi-sign combines two signatures, the chain accepts it.
 #[test]
-#[ignore = "needs the chain's Amino JSON sign-doc builder and LegacyAminoPubKey verification (branch s17-cchain)"]
 fn multisig_two_of_three_offline_flow() {
     let net = Net::start(&[
         Acct {
@@ -483,7 +501,23 @@ fn multisig_two_of_three_offline_flow() {
         ],
     );
     let team_addr = team["address"].as_str().unwrap().to_string();
-    net.send_ok("alice", &team_addr, "100000ustor");
+    // alice funds it with an Amino JSON signature (as a Ledger signs)
+    let f = ok_json(
+        &net,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "alice",
+            &team_addr,
+            "100000ustor",
+            "--fees",
+            FEES,
+            "--sign-mode",
+            "amino-json",
+        ],
+    );
+    assert_eq!(as_u64(&f["code"]), Some(0), "amino-json send: {f}");
 
     let unsigned = dir.path().join("unsigned.json");
     let g = ok_json(
