@@ -532,8 +532,17 @@ fn multisig_two_of_three_offline_flow() {
             "--fees",
             FEES,
             "--generate-only",
+            "--gas",
+            "auto",
         ],
     );
+    // --gas auto simulated the multisig's two signatures: enough, not the default 200000
+    let gas_limit: u64 = g["auth_info"]["fee"]["gas_limit"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(gas_limit > 30_000 && gas_limit < 200_000, "{g}");
     write(&unsigned, &g);
     let unsigned_s = unsigned.display().to_string();
     let (num, seq) = net.account(&team_addr);
@@ -606,6 +615,11 @@ fn multisig_two_of_three_offline_flow() {
         net.account(&team_addr).1,
         1,
         "the multisig's sequence moved"
+    );
+    let used = as_u64(&b["gas_used"]).unwrap();
+    assert!(
+        used <= gas_limit,
+        "simulated {gas_limit} covers used {used}"
     );
 }
 

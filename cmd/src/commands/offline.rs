@@ -4,14 +4,14 @@
 //! the multisig's), `tx broadcast`, `tx encode`/`tx decode` and `tx simulate`. Files are the
 //! SDK's JSON (see `crate::txjson`).
 
-use super::tx::{broadcast, broadcast_mode, simulate, warn_if_other_chain, Signer};
+use super::tx::{broadcast, broadcast_mode, sim_signer, simulate, warn_if_other_chain, Signer};
 use super::Ctx;
 use crate::cli::{BroadcastMode, NodeArgs};
 use crate::client;
 use crate::keyring::Algo;
 use crate::multisig;
 use crate::output::print_json;
-use crate::tx::{sign_bytes, sign_single, signer_info, SignModeArg, SignerData};
+use crate::tx::{sign_bytes, sign_single, SignModeArg, SignerData};
 use crate::txjson::{
     read_text, read_tx_file, signatures_from_json, signatures_to_json, tx_from_bytes, tx_raw_bytes,
     tx_to_json,
@@ -192,8 +192,10 @@ pub async fn run(ctx: &Ctx, node: &NodeArgs, cmd: OfflineTx) -> Result<i32> {
                     None => acct.as_ref().and_then(|a| a.pub_key.clone()),
                 };
                 let sequence = acct.map(|a| a.sequence).unwrap_or(0);
+                let (info, empty) = sim_signer(public_key, SignMode::Direct, sequence);
                 let auth = tx.auth_info.get_or_insert_with(Default::default);
-                auth.signer_infos = vec![signer_info(public_key, SignMode::Direct, sequence)];
+                auth.signer_infos = vec![info];
+                tx.signatures = vec![empty];
             }
             // Unsigned signers simulate with empty signatures, as Cosmos clients do.
             let signers = tx.auth_info.as_ref().map_or(0, |a| a.signer_infos.len());

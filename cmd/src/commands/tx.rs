@@ -286,14 +286,11 @@ pub async fn sign_and_broadcast(
             opts.gas_limit = sim_gas;
             opts.fee = fee_for(flags, sim_gas)?;
             let mut sim = unsigned_tx(messages.clone(), &opts);
+            let (info, empty) = sim_signer(public_key.clone(), flags.sign_mode.proto(), sequence);
             if let Some(auth) = sim.auth_info.as_mut() {
-                auth.signer_infos = vec![signer_info(
-                    public_key.clone(),
-                    flags.sign_mode.proto(),
-                    sequence,
-                )];
+                auth.signer_infos = vec![info];
             }
-            sim.signatures = vec![Vec::new()];
+            sim.signatures = vec![empty];
             let sim_len = tx_raw_bytes(&sim).len();
             let used = simulate(ch.clone(), tx_raw_bytes(&sim)).await?;
             rounds += 1;
@@ -307,7 +304,7 @@ pub async fn sign_and_broadcast(
             if let Some(auth) = fin.auth_info.as_mut() {
                 auth.signer_infos = sim.auth_info.map(|a| a.signer_infos).unwrap_or_default();
             }
-            fin.signatures = vec![Vec::new()];
+            fin.signatures = sim.signatures.clone();
             if tx_raw_bytes(&fin).len() <= sim_len {
                 break Some(used);
             }
@@ -374,6 +371,37 @@ pub async fn sign_and_broadcast(
         Duration::from_secs(flags.wait_timeout),
     )
     .await
+}
+
+/// The signer info and empty signature a simulation carries for `public_key`: a single mode,
+/// or for a multisig key the multi mode of its first `threshold` keys (in Amino JSON, how its
+/// members sign), so the chain charges the gas of the signatures the real tx will carry.
+pub fn sim_signer(
+    public_key: Option<Any>,
+    mode: cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode,
+    sequence: u64,
+) -> (cosmos_sdk_proto::cosmos::tx::v1beta1::SignerInfo, Vec<u8>) {
+    use crate::multisig;
+    if let Some(key) = public_key
+        .as_ref()
+        .and_then(|pk| multisig::decode_legacy_amino_pubkey(pk).ok())
+    {
+        let threshold = key.threshold as usize;
+        let sigs: Vec<Option<Vec<u8>>> = (0..key.public_keys.len())
+            .map(|i| (i < threshold).then(Vec::new))
+            .collect();
+        let (mode_info, signature) = multisig::multi_signature(
+            &sigs,
+            cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode::LegacyAminoJson,
+        );
+        let info = cosmos_sdk_proto::cosmos::tx::v1beta1::SignerInfo {
+            public_key,
+            mode_info: Some(mode_info),
+            sequence,
+        };
+        return (info, signature);
+    }
+    (signer_info(public_key, mode, sequence), Vec::new())
 }
 
 /// `used x adjustment`, rounded up.
