@@ -54,6 +54,11 @@ pub enum Command {
     Tx(TxCmd),
     /// Query chain state over gRPC (or CometBFT RPC for txs and proofs).
     Query(QueryCmd),
+    /// The compute supplier's worker agent (`stoad worker run`).
+    #[command(subcommand)]
+    Worker(crate::commands::worker::WorkerCmd),
+    /// Rent compute: order GPUs, send them an encrypted job, fetch and decrypt its result.
+    Rent(Box<crate::commands::rent::RentArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +190,8 @@ pub enum TxSub {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
+    /// Any messages as proto3 JSON with "@type" (a file or - for stdin), in one tx.
+    Msg(crate::commands::tx_msg::TxMsgArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -5,8 +5,11 @@ pub mod genesis;
 pub mod init;
 pub mod keys;
 pub mod query;
+pub mod rent;
 pub mod start;
 pub mod tx;
+pub mod tx_msg;
+pub mod worker;
 
 use crate::cli::{Cli, Command};
 use crate::home;
@@ -67,6 +70,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Start(args) => start::run(&ctx, args).map(|_| 0),
         Command::Tx(cmd) => block_on(tx::run(&ctx, cmd)),
         Command::Query(cmd) => block_on(query::run(&ctx, cmd)),
+        Command::Worker(cmd) => block_on(worker::run(&ctx, cmd)),
+        Command::Rent(args) => block_on(rent::run(&ctx, *args)),
     }
 }
 
