@@ -204,6 +204,7 @@ fn register(
         prices: vec![price("ucomp", 360_000), price("uusdc", 36_000)],
         self_stake: stake.to_string(),
         staker_share_bps: 2_000,
+        endpoint: "http://127.0.0.1:8700".into(),
     })
 }
 

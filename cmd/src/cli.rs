@@ -62,6 +62,11 @@ pub enum Command {
     Status(crate::commands::chain::StatusArgs),
     /// Print a shell completion script: `stoad completion bash > /etc/bash_completion.d/stoad`.
     Completion(crate::commands::chain::CompletionArgs),
+    /// The compute supplier's worker agent (`stoad worker run`).
+    #[command(subcommand)]
+    Worker(crate::commands::worker::WorkerCmd),
+    /// Rent compute: order GPUs, send them an encrypted job, fetch and decrypt its result.
+    Rent(Box<crate::commands::rent::RentArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -211,6 +216,8 @@ pub enum TxSub {
     Bank(BankTx),
     #[command(flatten)]
     Offline(crate::commands::offline::OfflineTx),
+    /// Any messages as proto3 JSON with "@type" (a file or - for stdin), in one tx.
+    Msg(crate::commands::tx_msg::TxMsgArgs),
 }
 
 #[derive(Subcommand, Debug)]

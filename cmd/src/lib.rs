@@ -1,6 +1,7 @@
 //! stoa-cmd: the `stoad` binary's commands as a library, so integration tests can reach the
 //! key derivation and tx building directly as well as through the binary.
 
+pub mod agent;
 pub mod amino;
 pub mod app_glue;
 pub mod cli;

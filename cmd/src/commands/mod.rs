@@ -8,8 +8,11 @@ pub mod init;
 pub mod keys;
 pub mod offline;
 pub mod query;
+pub mod rent;
 pub mod start;
 pub mod tx;
+pub mod tx_msg;
+pub mod worker;
 
 use crate::cli::{Cli, Command, NodeArgs};
 use crate::client_config::{self, ClientConfig};
@@ -160,6 +163,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             block_on(chain::status(&ctx, args))
         }
         Command::Completion(args) => chain::completion(args).map(|_| 0),
+        Command::Worker(mut cmd) => {
+            let crate::commands::worker::WorkerCmd::Run(args) = &mut cmd;
+            ctx.resolve_node(&mut args.node);
+            block_on(worker::run(&ctx, cmd))
+        }
+        Command::Rent(mut args) => {
+            ctx.resolve_node(&mut args.node);
+            block_on(rent::run(&ctx, *args))
+        }
     }
 }
 

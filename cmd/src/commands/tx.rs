@@ -52,6 +52,7 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
             sign_and_broadcast(ctx, &cmd.node, &signer, vec![any], &tx).await
         }
         TxSub::Offline(c) => super::offline::run(ctx, &cmd.node, c).await,
+        TxSub::Msg(args) => super::tx_msg::run(ctx, &cmd.node, args).await,
     }
 }
 
@@ -169,8 +170,24 @@ impl TxResultOut {
         }
     }
 
-    /// Prints the result; returns the exit code (non-zero when the tx failed).
+    /// Prints the result; returns the exit code (non-zero when the tx failed). Inside
+    /// [`capture_outcome`] it is recorded for the caller instead of printed.
     pub fn print(&self, ctx: &Ctx) -> Result<i32> {
+        if let Ok(code) = CAPTURED.try_with(|c| {
+            *c.borrow_mut() = Some(TxOutcome {
+                txhash: self.txhash.clone(),
+                height: self.height,
+                code: self.code,
+                raw_log: self.raw_log.clone(),
+            });
+            if self.code == 0 {
+                0
+            } else {
+                crate::EXIT_FAILED
+            }
+        }) {
+            return Ok(code);
+        }
         if ctx.json() {
             print_json(self)?;
         } else {
@@ -203,6 +220,34 @@ impl TxResultOut {
             crate::EXIT_FAILED
         })
     }
+}
+
+/// What a program (the compute worker, `stoad rent`) needs of a tx it sent through
+/// [`sign_and_broadcast`]: printing it is left to the program.
+#[derive(Clone, Debug, Default)]
+pub struct TxOutcome {
+    pub txhash: String,
+    /// 0 when the tx never made it into a block.
+    pub height: u64,
+    pub code: u32,
+    pub raw_log: String,
+}
+
+tokio::task_local! {
+    static CAPTURED: std::cell::RefCell<Option<TxOutcome>>;
+}
+
+/// Runs `f` (which sends a tx through [`sign_and_broadcast`]) with the tx's result recorded
+/// instead of printed; returns it (None when `f` failed before a result existed).
+pub async fn capture_outcome<F: std::future::Future<Output = Result<i32>>>(
+    f: F,
+) -> Result<Option<TxOutcome>> {
+    CAPTURED
+        .scope(std::cell::RefCell::new(None), async {
+            f.await?;
+            Ok(CAPTURED.with(|c| c.borrow_mut().take()))
+        })
+        .await
 }
 
 /// With `--gas auto --gas-prices`, the simulated tx pays the fee for this much gas.

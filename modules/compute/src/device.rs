@@ -243,6 +243,20 @@ fn check_prices(prices: &[pb::Price]) -> Result<(), StoaError> {
     Ok(())
 }
 
+/// A worker URL: empty, or http(s):// and at most 256 bytes of printable ASCII.
+pub fn check_endpoint(e: &str) -> Result<(), StoaError> {
+    let ok = e.is_empty()
+        || (e.len() <= 256
+            && (e.starts_with("http://") || e.starts_with("https://"))
+            && e.bytes().all(|b| b.is_ascii_graphic()));
+    if ok {
+        Ok(())
+    } else {
+        Err(error::BAD_DEVICE
+            .with("endpoint must be an http:// or https:// URL of at most 256 bytes"))
+    }
+}
+
 fn check_prices_accepted(p: &ComputeParams, prices: &[pb::Price]) -> Result<(), StoaError> {
     match prices.iter().find(|pr| !p.accepts(&pr.denom)) {
         Some(pr) => Err(error::BAD_DENOM.with(format!("prices in {} are not accepted", pr.denom))),
@@ -269,6 +283,7 @@ impl<B: ComputeBank> MsgHandler for RegisterDevice<B> {
             return Err(error::BAD_DEVICE.with("gpu_count must be 1-1024"));
         }
         check_prices(&m.prices)?;
+        check_endpoint(&m.endpoint)?;
         let stake = amt(&m.self_stake, "self_stake")?;
         Ok((vec![owner], (owner, m, stake)))
     }
@@ -317,6 +332,7 @@ impl<B: ComputeBank> MsgHandler for RegisterDevice<B> {
             staker_share_bps: m.staker_share_bps,
             registered_at: ctx.block_time(),
             key_changed_height: ctx.height(),
+            endpoint: m.endpoint.clone(),
             ..Default::default()
         };
         DEVICES.save(ctx, &id, &d)?;
@@ -351,6 +367,7 @@ impl<B: ComputeBank> MsgHandler for UpdateDevice<B> {
         if !m.prices.is_empty() {
             check_prices(&m.prices)?;
         }
+        check_endpoint(&m.endpoint)?;
         let add = amt(&m.add_self_stake, "add_self_stake")?;
         Ok((vec![owner], (owner, m, add)))
     }
@@ -375,6 +392,9 @@ impl<B: ComputeBank> MsgHandler for UpdateDevice<B> {
         }
         if !m.region.is_empty() {
             d.region = m.region.clone();
+        }
+        if !m.endpoint.is_empty() {
+            d.endpoint = m.endpoint.clone();
         }
         if m.staker_share_bps > 0 {
             if m.staker_share_bps > p.max_staker_share_bps {
@@ -735,5 +755,27 @@ impl<B: ComputeBank> MsgHandler for Attest<B> {
         refile(ctx, &mut d)?;
         DEVICES.save(ctx, &d.id, &d)?;
         Ok(pb::MsgAttestResponse {})
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::check_endpoint;
+
+    #[test]
+    fn an_endpoint_is_empty_or_a_short_http_url() {
+        for ok in ["", "http://10.0.0.2:8700", "https://gpu.example.org/stoa"] {
+            assert!(check_endpoint(ok).is_ok(), "{ok}");
+        }
+        let long = format!("http://{}", "a".repeat(250));
+        for bad in [
+            "ftp://x",
+            "10.0.0.2:8700",
+            "http://a b",
+            "http://\n",
+            long.as_str(),
+        ] {
+            assert!(check_endpoint(bad).is_err(), "{bad}");
+        }
     }
 }
