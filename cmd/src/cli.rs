@@ -54,6 +54,8 @@ pub enum Command {
     Tx(TxCmd),
     /// Query chain state over gRPC (or CometBFT RPC for txs and proofs).
     Query(QueryCmd),
+    /// Storage market client tools (sign deal proposals).
+    Client(crate::commands::storage::ClientCmd),
 }
 
 #[derive(Args, Debug)]
@@ -96,6 +98,8 @@ pub enum GenesisCmd {
     },
     /// Check that the genesis app_state parses and its supplies add up.
     Validate,
+    /// Set the storage market's params to a profile: public (default), devnet or test.
+    StorageProfile { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -185,6 +189,9 @@ pub enum TxSub {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
+    /// Storage market transactions.
+    #[command(subcommand)]
+    Storage(crate::commands::storage::StorageTx),
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +263,9 @@ pub enum QuerySub {
     /// Accounts.
     #[command(subcommand)]
     Auth(AuthQuery),
+    /// The storage market.
+    #[command(subcommand)]
+    Storage(crate::commands::storage::StorageQuery),
     /// A transaction by hash (CometBFT RPC).
     Tx {
         /// The tx hash (hex).

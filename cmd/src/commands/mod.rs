@@ -6,6 +6,7 @@ pub mod init;
 pub mod keys;
 pub mod query;
 pub mod start;
+pub mod storage;
 pub mod tx;
 
 use crate::cli::{Cli, Command};
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Start(args) => start::run(&ctx, args).map(|_| 0),
         Command::Tx(cmd) => block_on(tx::run(&ctx, cmd)),
         Command::Query(cmd) => block_on(query::run(&ctx, cmd)),
+        Command::Client(cmd) => block_on(storage::run_client(&ctx, cmd)),
     }
 }
 

@@ -49,6 +49,7 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
             };
             sign_and_broadcast(ctx, &cmd.node, &key, vec![any], &tx).await
         }
+        TxSub::Storage(sub) => super::storage::run_tx(ctx, &cmd.node, sub).await,
     }
 }
 
