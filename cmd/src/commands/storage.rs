@@ -897,8 +897,12 @@ pub async fn run_query(ctx: &Ctx, node: &NodeArgs, cmd: StorageQuery) -> Result<
                 })
                 .await,
             )?;
+            // The prover id `stoa-prover seal --prover-id` needs: the address, zero-padded.
+            let prover_id = hex::encode(stoa_storage::miner::prover_id(&a));
             if ctx.json() {
-                return print_json(&proto_json(&r)?).map(|_| 0);
+                let mut v = proto_json(&r)?;
+                v["prover_id"] = serde_json::json!(prover_id);
+                return print_json(&v).map(|_| 0);
             }
             let p = r.provider.clone().unwrap_or_default();
             let e = r.escrow.clone().unwrap_or_default();
@@ -941,6 +945,7 @@ pub async fn run_query(ctx: &Ctx, node: &NodeArgs, cmd: StorageQuery) -> Result<
                     ("rewards vesting", format!("{} ustor", r.vesting)),
                     ("rewards paid", format!("{} ustor", p.rewards_paid)),
                     ("proving period start", p.proving_period_start.to_string()),
+                    ("prover id", prover_id),
                 ])
             );
         }

@@ -120,6 +120,11 @@ impl StorageParams {
             challenge_lookback: 20,
             fault_declaration_cutoff: 30,
             max_fault_age: 3_600,
+            // Deposits, pledges and fees in seconds of expected reward scaled down with the
+            // durations (20 days of a 2 KiB sector's reward would exceed any test account).
+            precommit_deposit_reward_seconds: 60,
+            initial_pledge_reward_seconds: 120,
+            fault_fee_reward_seconds: 30,
             ..StorageParams::default()
         }
     }
