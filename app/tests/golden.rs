@@ -235,7 +235,7 @@ fn a_fixed_scenario_gives_the_same_results_and_app_hashes() {
     // policies and the public default allows only 32 GiB sectors; its reward state records
     // each block's reward (`last_block_reward`).
     assert_eq!(
-        digest, "378fabf2320c81ecfac51a03adf563ce0c19e3ab517f96a79e52042cd253e7ec",
+        digest, "e43ebfc48d33eedc3a08111ee8d8896a5eefe73aa85895e65a945335f93f6334",
         "the scenario's results or app hashes changed"
     );
 }

@@ -97,7 +97,7 @@ fn policies(table: &[(i32, u32, u32)]) -> Vec<PoRepPolicy> {
 
 /// Secure challenge counts for every size (132 or 176), partitions that fit a 64 KiB tx.
 pub const SECURE_POREP: [(i32, u32, u32); 4] =
-    [(1, 132, 12), (2, 132, 5), (3, 132, 4), (4, 176, 2)];
+    [(1, 132, 12), (2, 132, 5), (3, 132, 3), (4, 176, 2)];
 
 impl StorageParams {
     /// The devnet profile: every duration short enough to walk through a deal by hand
@@ -107,7 +107,7 @@ impl StorageParams {
     pub fn devnet() -> Self {
         StorageParams {
             allowed_seal_proofs: vec![1, 2, 3],
-            porep_policies: policies(&[(1, 4, 4), (2, 8, 5), (3, 16, 4), (4, 176, 2)]),
+            porep_policies: policies(&[(1, 4, 4), (2, 8, 5), (3, 16, 3), (4, 176, 2)]),
             min_deal_duration: 600,
             max_deal_duration: 30 * DAY,
             max_seal_rand_lookback: 3_600,
