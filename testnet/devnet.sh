@@ -134,6 +134,9 @@ PORTS
     || { cat "$LOCALNET/init.log" >&2; die "stoad init failed"; }
   ensure_genesis
   configure_home
+  # The storage market's devnet profile: small sectors, a 5-minute proving period (INSECURE,
+  # docs/STORAGE.md).
+  "$STOAD" genesis storage-profile devnet --home "$NODE_HOME" >/dev/null
 
   say "demo keys and genesis accounts"
   local alice bob

@@ -230,9 +230,12 @@ fn a_fixed_scenario_gives_the_same_results_and_app_hashes() {
     // Changed on purpose by the framework's clock (each block that is the first after a minute
     // boundary records a randomness anchor, `fw/ra/`) and by the storage, compute and intelligence markets
     // joining the chain (their genesis params, module accounts and end-block state: storage
-    // mints every block, compute records its emission start and schedule).
+    // mints every block, compute records its emission start and schedule). Changed again on
+    // purpose by the storage security model (issue 15): its genesis params gain the PoRep
+    // policies and the public default allows only 32 GiB sectors; its reward state records
+    // each block's reward (`last_block_reward`).
     assert_eq!(
-        digest, "03fdefb3b4f76de957ae9a7b86901aa6511adcbdea08c2c73b7ede43ee5a54b9",
+        digest, "e43ebfc48d33eedc3a08111ee8d8896a5eefe73aa85895e65a945335f93f6334",
         "the scenario's results or app hashes changed"
     );
 }

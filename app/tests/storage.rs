@@ -14,7 +14,9 @@ use stoa_app::{AppOptions, StoaApp};
 use stoa_bank::BankKeeper;
 use stoa_framework::{module_address, Address, Any, Module, Store};
 use stoa_proto::storage::v1 as pb;
-use stoa_prover::prove::{generate_window_post, prove_porep, seal, PoStSector, SealJob};
+use stoa_prover::prove::{
+    generate_window_post, prove_porep, prove_porep_partition, seal, PoStSector, SealJob,
+};
 use stoa_prover::{PieceInfo, SealProof};
 use stoa_storage::StorageModule;
 use tendermint_abci::Application as _;
@@ -28,7 +30,8 @@ const CLIENT_COLLATERAL: u128 = 500;
 const ESCROWED: u128 = 400_000_000;
 
 fn test_params() -> serde_json::Value {
-    let mut p = serde_json::to_value(stoa_storage::StorageParams::default()).unwrap();
+    // The devnet profile allows the small sizes (the public default allows only 32 GiB).
+    let mut p = serde_json::to_value(stoa_storage::StorageParams::devnet()).unwrap();
     let set = |p: &mut serde_json::Value, k: &str, v: serde_json::Value| p[k] = v;
     for (k, v) in [
         ("min_deal_duration", 600),
@@ -394,6 +397,7 @@ impl Market {
             provider: self.provider().to_string(),
             sector_number: n,
             proof,
+            partition: 0,
         })
     }
 
@@ -886,35 +890,39 @@ fn a_declared_fault_removes_power_and_a_later_proof_recovers_it() {
     assert_eq!(s.state, pb::SectorState::Faulty as i32);
     assert_eq!(m.chain.power().qa, 0);
     let pledge0: u128 = m.chain.provider(&provider).pledge.parse().unwrap();
-    // Its next window: a PoSt that lists it as faulty is valid, and it pays the fault fee.
+    // Its next window does not challenge it (a fault not declared recovered is skipped, as in
+    // Filecoin), and it pays the fault fee when the window closes.
+    let declare_recovered = any(pb::MsgDeclareFaultsRecovered {
+        worker: w.address().to_string(),
+        provider: provider.to_string(),
+        sector_numbers: vec![1],
+    });
     let d = loop {
         let d = m.deadline_of(1);
-        if d.is_open && d.randomness_for_open == d.open && s.last_proven != d.open {
+        if d.is_open && d.randomness_for_open == d.open {
             break d;
         }
         m.chain.block(&[]);
     };
-    let rand: [u8; 32] = d.randomness.clone().try_into().unwrap();
-    let mut post = generate_window_post(
-        &[PoStSector {
-            sector_number: 1,
-            dir: dir.clone(),
-        }],
-        &rand,
-    );
-    post.proof.sectors.clear();
-    post.proof.faulty_sectors = vec![1];
-    let msg = m.post_msg(d.index, post.proof.encode_to_vec());
-    ok(&m.chain.send(&w, vec![msg]));
+    assert!(!d.challenged.contains(&1), "{d:?}");
+    // Nor may it be declared recovered while its window is open.
+    storage_err(&m.chain.send(&w, vec![declare_recovered.clone()]), 32, "");
     m.chain.until(d.close + 10);
     let pledge1: u128 = m.chain.provider(&provider).pledge.parse().unwrap();
     assert!(pledge1 < pledge0, "fault fee for the period");
     assert_eq!(m.chain.power().qa, 0);
-    // The period after, a real proof recovers it: power back, no more fees.
+    // Declared recovered: the next window challenges it; a real proof recovers it (power
+    // back, no more fees).
+    ok(&m.chain.send(&w, vec![declare_recovered.clone()]));
+    assert!(m.chain.sector(&provider, 1).unwrap().recovering);
+    assert!(m.deadline_of(1).challenged.contains(&1));
     m.prove_window(1, &dir);
     let s = m.chain.sector(&provider, 1).unwrap();
     assert_eq!(s.state, pb::SectorState::Active as i32);
+    assert!(!s.recovering);
     assert_eq!(m.chain.power().qa, 2048);
+    // An active sector has nothing to recover.
+    storage_err(&m.chain.send(&w, vec![declare_recovered]), 35, "");
     let d = m.deadline_of(1);
     m.chain.until(d.close + 10);
     assert_eq!(m.chain.provider(&provider).pledge, pledge1.to_string());
@@ -1131,4 +1139,120 @@ proptest::proptest! {
         proptest::prop_assert_eq!(pl, 0);
         proptest::prop_assert_eq!(pt, ESCROWED - slashed_expected);
     }
+}
+
+#[test]
+fn a_porep_in_partitions_is_verified_as_each_arrives_and_activates_with_the_last() {
+    // 2 KiB forced into 3 partitions: 8 challenges, 3 per partition (3, 3 and 2).
+    let mut params = test_params();
+    params["allowed_seal_proofs"] = serde_json::json!([1]);
+    params["porep_policies"] = serde_json::json!([
+        {"seal_proof": 1, "challenges": 8, "challenges_per_partition": 3}
+    ]);
+    let mut m = Market::with_params(params);
+    let provider = m.provider();
+    let (dir, out, t) = m.seal(1, &[]);
+    let exp = m.chain.time + 2_000;
+    ok(&m.precommit(1, &out, t, vec![], exp));
+    m.chain.until(m.chain.time + 70);
+    let seed = m.seed(1);
+    let part = |index: u32| {
+        let p = stoa_prover::PoRepPartition {
+            challenges: 8,
+            per_partition: 3,
+            index,
+        };
+        prove_porep_partition(&dir, &seed, &p).unwrap()
+    };
+    let msg = |m: &Market, index: u32, proof: Vec<u8>| {
+        any(pb::MsgProveCommitSector {
+            worker: m.worker.address().to_string(),
+            provider: m.provider().to_string(),
+            sector_number: 1,
+            proof,
+            partition: index,
+        })
+    };
+    let w = m.worker.clone();
+    let response = |r: &ExecTxResult| {
+        ok(r);
+        let data = TxMsgData::decode(r.data.as_ref()).unwrap();
+        pb::MsgProveCommitSectorResponse::decode(data.msg_responses[0].value.as_slice()).unwrap()
+    };
+    let p0 = part(0);
+    assert_eq!(p0.challenges.len(), 3);
+    // The whole proof of the prover's default count is not a partition of this policy.
+    let whole = prove_porep(&dir, &seed).unwrap().encode_to_vec();
+    storage_err(&m.chain.send(&w, vec![msg(&m, 0, whole)]), 26, "");
+    let r = response(&m.chain.send(&w, vec![msg(&m, 0, p0.encode_to_vec())]));
+    assert_eq!(
+        (r.activated, r.partitions_proven, r.partitions),
+        (false, 1, 3)
+    );
+    assert!(m.chain.sector(&provider, 1).is_none());
+    assert_eq!(m.chain.power().qa, 0);
+    // The same partition twice, a partition's proof sent as another, one out of range, and
+    // a flipped byte: each refused, nothing recorded.
+    storage_err(
+        &m.chain.send(&w, vec![msg(&m, 0, p0.encode_to_vec())]),
+        34,
+        "",
+    );
+    storage_err(
+        &m.chain.send(&w, vec![msg(&m, 1, p0.encode_to_vec())]),
+        26,
+        "",
+    );
+    let p2 = part(2);
+    assert_eq!(p2.challenges.len(), 2);
+    storage_err(
+        &m.chain.send(&w, vec![msg(&m, 3, p2.encode_to_vec())]),
+        26,
+        "",
+    );
+    let mut bad = part(1).encode_to_vec();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 1;
+    storage_err(&m.chain.send(&w, vec![msg(&m, 1, bad)]), 26, "");
+    let r = response(&m.chain.send(&w, vec![msg(&m, 2, p2.encode_to_vec())]));
+    assert_eq!((r.activated, r.partitions_proven), (false, 2));
+    assert_eq!(m.chain.power().qa, 0);
+    let r = response(&m.chain.send(&w, vec![msg(&m, 1, part(1).encode_to_vec())]));
+    assert_eq!(
+        (r.activated, r.partitions_proven, r.partitions),
+        (true, 3, 3)
+    );
+    assert_eq!(m.chain.power().qa, 2048);
+    assert_eq!(
+        m.chain.sector(&provider, 1).unwrap().state,
+        pb::SectorState::Active as i32
+    );
+}
+
+#[test]
+fn the_public_default_allows_only_32_gib_sectors() {
+    let owner = Key::secp(1);
+    let mut chain = Chain::new(
+        &[owner.address()],
+        serde_json::to_value(stoa_storage::StorageParams::default()).unwrap(),
+    );
+    let register = |size: SealProof| {
+        any(pb::MsgRegisterProvider {
+            owner: owner.address().to_string(),
+            worker: owner.address().to_string(),
+            seal_proof: size.to_proto() as i32,
+            peer_endpoint: String::new(),
+            price_per_gib_per_second: "1".into(),
+            min_piece_size: 128,
+            max_piece_size: 2048,
+        })
+    };
+    for small in [
+        SealProof::StackedDrg2KiBV1,
+        SealProof::StackedDrg8MiBV1,
+        SealProof::StackedDrg512MiBV1,
+    ] {
+        storage_err(&chain.send(&owner, vec![register(small)]), 6, "");
+    }
+    ok(&chain.send(&owner, vec![register(SealProof::StackedDrg32GiBV1)]));
 }

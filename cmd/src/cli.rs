@@ -67,6 +67,8 @@ pub enum Command {
     Worker(crate::commands::worker::WorkerCmd),
     /// Rent compute: order GPUs, send them an encrypted job, fetch and decrypt its result.
     Rent(Box<crate::commands::rent::RentArgs>),
+    /// Storage market client tools (sign deal proposals).
+    Client(crate::commands::storage::ClientCmd),
 }
 
 #[derive(Args, Debug)]
@@ -109,6 +111,8 @@ pub enum GenesisCmd {
     },
     /// Check that the genesis app_state parses and its supplies add up.
     Validate,
+    /// Set the storage market's params to a profile: public (default), devnet or test.
+    StorageProfile { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -218,6 +222,9 @@ pub enum TxSub {
     Offline(crate::commands::offline::OfflineTx),
     /// Any messages as proto3 JSON with "@type" (a file or - for stdin), in one tx.
     Msg(crate::commands::tx_msg::TxMsgArgs),
+    /// Storage market transactions.
+    #[command(subcommand)]
+    Storage(crate::commands::storage::StorageTx),
 }
 
 #[derive(Subcommand, Debug)]
@@ -317,6 +324,9 @@ pub enum QuerySub {
     /// Accounts.
     #[command(subcommand)]
     Auth(AuthQuery),
+    /// The storage market.
+    #[command(subcommand)]
+    Storage(crate::commands::storage::StorageQuery),
     /// A transaction by hash (CometBFT RPC).
     Tx {
         /// The tx hash (hex).

@@ -16,7 +16,18 @@ fn first_u64(digest: &[u8]) -> u64 {
 
 /// The interactive PoRep challenges (nodes) of a sector.
 pub fn porep_challenges(replica_id: &Node, seed: &[u8; 32], count: u32, nodes: u64) -> Vec<u64> {
-    (0..count)
+    porep_challenge_range(replica_id, seed, 0..count, nodes)
+}
+
+/// Challenges `range` of a sector's PoRep (one partition of them): challenge `j` does not
+/// depend on how many there are, so a partition's are a slice of the whole list.
+pub fn porep_challenge_range(
+    replica_id: &Node,
+    seed: &[u8; 32],
+    range: std::ops::Range<u32>,
+    nodes: u64,
+) -> Vec<u64> {
+    range
         .map(|j| {
             let digest = Sha256::new()
                 .chain_update(replica_id)

@@ -27,7 +27,7 @@ pub use hash::Node;
 pub use params::{SealProof, SectorParams, POST_CHALLENGES_PER_SECTOR};
 pub use stoa_proto::storage::v1 as proto;
 pub use verify::{
-    comm_r_from_parts, replica_id, verify_porep, verify_porep_bytes, verify_post_sector,
-    verify_window_post, verify_window_post_bytes, PoStOutcome, PoStSectorInfo, SealVerifyInfo,
-    VerifyError,
+    comm_r_from_parts, replica_id, verify_porep, verify_porep_bytes, verify_porep_partition,
+    verify_porep_partition_bytes, verify_post_sector, verify_window_post, verify_window_post_bytes,
+    PoRepPartition, PoStOutcome, PoStSectorInfo, SealVerifyInfo, VerifyError,
 };

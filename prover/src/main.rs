@@ -15,7 +15,8 @@ use stoa_prover::commp::piece_cid;
 use stoa_prover::prove::files::parse_hex32;
 use stoa_prover::prove::{self, PoStSector, SealJob, SealedSector, Stage};
 use stoa_prover::{
-    verify_porep_bytes, verify_window_post_bytes, PoStSectorInfo, SealProof, SealVerifyInfo,
+    verify_porep_bytes, verify_window_post_bytes, PoRepPartition, PoStSectorInfo, SealProof,
+    SealVerifyInfo,
 };
 
 #[derive(Parser)]
@@ -65,9 +66,18 @@ enum Command {
         /// 32-byte interactive randomness, hex.
         #[arg(long)]
         seed: String,
-        /// Where to write the protobuf proof (default: DIR/porep-proof.bin).
+        /// Where to write the protobuf proof (default: DIR/porep-proof.bin). With several
+        /// partitions, partition K goes to OUT with "-K" before its extension
+        /// (DIR/porep-proof-0.bin, ...).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Challenges in all, as the chain's policy for the sector size sets them (default:
+        /// the prover's own count for the size).
+        #[arg(long)]
+        challenges: Option<u32>,
+        /// Challenges per partition (one proof file, one message each; default: all in one).
+        #[arg(long)]
+        partition_size: Option<u32>,
     },
     /// Window PoSt over sectors (DIR, or NUMBER=DIR when DIR's metadata may be missing).
     Post {
@@ -255,22 +265,68 @@ fn run(cli: Cli) -> Result<()> {
                 .join("\n");
             print(output, json!({"sectors": values, "seconds": elapsed}), text);
         }
-        Command::Prove { sector, seed, out } => {
+        Command::Prove {
+            sector,
+            seed,
+            out,
+            challenges,
+            partition_size,
+        } => {
             let seed = parse_hex32(&seed, "--seed")?;
-            let started = Instant::now();
-            let proof = prove::prove_porep(&sector, &seed)?;
-            let bytes = proof.encode_to_vec();
+            let seal_proof = SealedSector::open(&sector)?.seal_proof;
+            let challenges = challenges.unwrap_or(seal_proof.params().porep_challenges);
+            let per_partition = partition_size.unwrap_or(challenges);
+            let count = PoRepPartition::count(challenges, per_partition);
+            if count == 0 {
+                bail!("--challenges and --partition-size must be positive");
+            }
             let out = out.unwrap_or_else(|| sector.join("porep-proof.bin"));
-            fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            let started = Instant::now();
+            let mut files = Vec::new();
+            for index in 0..count {
+                let part = PoRepPartition {
+                    challenges,
+                    per_partition,
+                    index,
+                };
+                let proof = prove::prove_porep_partition(&sector, &seed, &part)?;
+                let bytes = proof.encode_to_vec();
+                let path = if count == 1 {
+                    out.clone()
+                } else {
+                    partition_path(&out, index)
+                };
+                fs::write(&path, &bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                files.push((path, bytes.len(), proof.challenges.len()));
+            }
+            let text = files
+                .iter()
+                .enumerate()
+                .map(|(k, (path, bytes, n))| {
+                    format!(
+                        "PoRep proof{} ({n} challenges, {bytes} bytes) written to {}",
+                        if count == 1 {
+                            String::new()
+                        } else {
+                            format!(" partition {k}")
+                        },
+                        path.display()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let bytes: usize = files.iter().map(|f| f.1).sum();
             print(
                 output,
-                json!({"proof": out, "bytes": bytes.len(), "challenges": proof.challenges.len(), "seconds": started.elapsed().as_secs_f64()}),
-                format!(
-                    "PoRep proof ({} challenges, {} bytes) written to {}",
-                    proof.challenges.len(),
-                    bytes.len(),
-                    out.display()
-                ),
+                json!({
+                    "proof": files[0].0,
+                    "partitions": files.iter().map(|f| json!({"proof": f.0, "bytes": f.1, "challenges": f.2})).collect::<Vec<_>>(),
+                    "bytes": bytes,
+                    "challenges": challenges,
+                    "seconds": started.elapsed().as_secs_f64()
+                }),
+                text,
             );
         }
         Command::Post {
@@ -376,6 +432,19 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// OUT with "-K" before its extension: porep-proof.bin -> porep-proof-2.bin.
+fn partition_path(out: &Path, index: u32) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match out.extension() {
+        Some(ext) => format!("{stem}-{index}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{index}"),
+    };
+    out.with_file_name(name)
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use prost::Message;
 
-use crate::challenges::{porep_challenges, post_challenges};
+use crate::challenges::{porep_challenge_range, post_challenges};
 use crate::encode::encode;
 use crate::graph::Graph;
 use crate::hash::{hash_pair, node_from_slice, sha254, Node};
@@ -168,8 +168,66 @@ fn checked_column(
     Ok(labels)
 }
 
-/// Verifies an interactive PoRep proof against the sector's public inputs.
+/// Which of a PoRep's challenges one proof covers: `challenges` in all, cut into partitions
+/// of `per_partition` (the last may be shorter); this proof is partition `index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoRepPartition {
+    pub challenges: u32,
+    pub per_partition: u32,
+    pub index: u32,
+}
+
+impl PoRepPartition {
+    /// The whole proof in one partition, with the seal proof's default challenge count.
+    pub fn whole(seal_proof: SealProof) -> Self {
+        let n = seal_proof.params().porep_challenges;
+        PoRepPartition {
+            challenges: n,
+            per_partition: n,
+            index: 0,
+        }
+    }
+
+    /// How many partitions the challenges make.
+    pub fn count(challenges: u32, per_partition: u32) -> u32 {
+        if per_partition == 0 {
+            return 0;
+        }
+        challenges.div_ceil(per_partition)
+    }
+
+    /// The challenge indices of this partition, or None if it is out of range.
+    pub fn range(&self) -> Option<std::ops::Range<u32>> {
+        if self.per_partition == 0 || self.index >= Self::count(self.challenges, self.per_partition)
+        {
+            return None;
+        }
+        let start = self.index.checked_mul(self.per_partition)?;
+        let end = start
+            .saturating_add(self.per_partition)
+            .min(self.challenges);
+        Some(start..end)
+    }
+}
+
+/// Verifies an interactive PoRep proof against the sector's public inputs (every challenge of
+/// the seal proof's default count, in one proof).
 pub fn verify_porep(info: &SealVerifyInfo, proof: &PoRepProof) -> Result<(), VerifyError> {
+    verify_porep_partition(info, &PoRepPartition::whole(info.seal_proof), proof)
+}
+
+/// Verifies one partition of an interactive PoRep proof: the challenges of `part` only.
+pub fn verify_porep_partition(
+    info: &SealVerifyInfo,
+    part: &PoRepPartition,
+    proof: &PoRepProof,
+) -> Result<(), VerifyError> {
+    let range = part.range().ok_or_else(|| {
+        malformed(format!(
+            "partition {} of {} challenges in partitions of {}",
+            part.index, part.challenges, part.per_partition
+        ))
+    })?;
     let got = SealProof::from_proto(proof.seal_proof);
     if got != Some(info.seal_proof) {
         return Err(VerifyError::SealProofMismatch {
@@ -193,12 +251,7 @@ pub fn verify_porep(info: &SealVerifyInfo, proof: &PoRepProof) -> Result<(), Ver
         &info.ticket,
         &info.comm_d,
     );
-    let challenges = porep_challenges(
-        &replica_id,
-        &info.seed,
-        params.porep_challenges,
-        params.nodes,
-    );
+    let challenges = porep_challenge_range(&replica_id, &info.seed, range, params.nodes);
     if proof.challenges.len() != challenges.len() {
         return Err(malformed(format!(
             "{} challenge proofs, expected {}",
@@ -282,6 +335,16 @@ pub fn verify_porep(info: &SealVerifyInfo, proof: &PoRepProof) -> Result<(), Ver
 pub fn verify_porep_bytes(info: &SealVerifyInfo, proof: &[u8]) -> Result<(), VerifyError> {
     let proof = PoRepProof::decode(proof).map_err(|e| VerifyError::Undecodable(e.to_string()))?;
     verify_porep(info, &proof)
+}
+
+/// `verify_porep_partition` of protobuf bytes.
+pub fn verify_porep_partition_bytes(
+    info: &SealVerifyInfo,
+    part: &PoRepPartition,
+    proof: &[u8],
+) -> Result<(), VerifyError> {
+    let proof = PoRepProof::decode(proof).map_err(|e| VerifyError::Undecodable(e.to_string()))?;
+    verify_porep_partition(info, part, &proof)
 }
 
 /// Verifies one sector's Window PoSt proof: comm_c and comm_r_last open the sector's comm_r,

@@ -19,6 +19,7 @@ pub fn run(ctx: &Ctx, cmd: GenesisCmd) -> Result<()> {
             coins,
         } => add_account(ctx, &address_or_key, &coins),
         GenesisCmd::Validate => validate(ctx),
+        GenesisCmd::StorageProfile { name } => super::storage::genesis_profile(ctx, &name),
     }
 }
 

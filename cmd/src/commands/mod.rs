@@ -10,6 +10,7 @@ pub mod offline;
 pub mod query;
 pub mod rent;
 pub mod start;
+pub mod storage;
 pub mod tx;
 pub mod tx_msg;
 pub mod worker;
@@ -171,6 +172,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rent(mut args) => {
             ctx.resolve_node(&mut args.node);
             block_on(rent::run(&ctx, *args))
+        }
+        Command::Client(mut cmd) => {
+            ctx.resolve_node(&mut cmd.node);
+            block_on(storage::run_client(&ctx, cmd))
         }
     }
 }

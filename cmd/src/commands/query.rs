@@ -78,6 +78,7 @@ pub async fn run(ctx: &Ctx, cmd: QueryCmd) -> Result<i32> {
                 );
             }
         }
+        QuerySub::Storage(sub) => return super::storage::run_query(ctx, node, sub).await,
         QuerySub::Tx { hash } => {
             let h = parse_hash(&hash)?;
             let rpc = client::rpc(&node.node)?;

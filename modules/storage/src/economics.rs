@@ -198,6 +198,7 @@ pub fn mint_block_reward(
     st.minted_simple = simple.to_string();
     st.minted_baseline = baseline.to_string();
     st.capped_power_sum = cumsum.to_string();
+    st.last_block_reward = new.to_string();
     st.last_minted_at = now;
     REWARDS.save(ctx, &st)
 }

@@ -71,3 +71,10 @@ pub const PROVE_TOO_LATE: ErrorCode = ErrorCode::new(
     33,
     "prove-commit after max_prove_commit_duration",
 );
+pub const PARTITION_PROVEN: ErrorCode = ErrorCode::new(
+    CODESPACE,
+    34,
+    "this partition of the sector's PoRep is already proven",
+);
+pub const NOT_FAULTY: ErrorCode =
+    ErrorCode::new(CODESPACE, 35, "sector is not faulty: nothing to recover");

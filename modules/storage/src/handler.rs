@@ -298,13 +298,16 @@ pub struct ProveCommitSector<B>(pub B);
 impl<B: StorageBank> MsgHandler for ProveCommitSector<B> {
     type Msg = MsgProveCommitSector;
     const AMINO_NAME: &'static str = "stoa/storage/MsgProveCommitSector";
-    type Checked = (Address, Address, u64, Vec<u8>);
+    type Checked = (Address, Address, u64, Vec<u8>, u32);
     type Response = MsgProveCommitSectorResponse;
 
     fn check(&self, m: MsgProveCommitSector) -> Result<(Vec<Address>, Self::Checked), StoaError> {
         let worker = Address::parse(&m.worker)?;
         let provider = Address::parse(&m.provider)?;
-        Ok((vec![worker], (worker, provider, m.sector_number, m.proof)))
+        Ok((
+            vec![worker],
+            (worker, provider, m.sector_number, m.proof, m.partition),
+        ))
     }
 
     fn has_precheck(&self) -> bool {
@@ -316,25 +319,32 @@ impl<B: StorageBank> MsgHandler for ProveCommitSector<B> {
     fn precheck(
         &self,
         pre: &PreState<'_>,
-        (_, provider, n, proof): &Self::Checked,
+        (_, provider, n, proof, partition): &Self::Checked,
     ) -> Result<(), StoaError> {
         let pc = PRECOMMITS
             .peek(pre.state, &(*provider, *n))?
             .ok_or_else(|| error::UNKNOWN_PRECOMMIT.with(format!("sector {n}")))?;
         let info = miner::seal_verify_info(provider, &pc)?;
-        stoa_prover::verify_porep_bytes(&info, proof)
-            .map_err(|e| error::INVALID_PROOF.with(format!("sector {n}: {e}")))
+        let part = miner::porep_partition(&pc, *partition)?;
+        stoa_prover::verify_porep_partition_bytes(&info, &part, proof).map_err(|e| {
+            error::INVALID_PROOF.with(format!("sector {n} partition {partition}: {e}"))
+        })
     }
 
     fn execute(
         &self,
         ctx: &mut Ctx<'_>,
-        (worker, provider, n, _): &Self::Checked,
+        (worker, provider, n, _, partition): &Self::Checked,
     ) -> Result<Self::Response, StoaError> {
         let p = p(ctx)?;
         miner::worker_provider(ctx, provider, worker)?;
-        miner::prove_commit(&self.0, ctx, &p, provider, *n)?;
-        Ok(MsgProveCommitSectorResponse {})
+        let (activated, partitions_proven, partitions) =
+            miner::prove_commit(&self.0, ctx, &p, provider, *n, *partition)?;
+        Ok(MsgProveCommitSectorResponse {
+            activated,
+            partitions_proven,
+            partitions,
+        })
     }
 }
 
@@ -454,6 +464,42 @@ impl MsgHandler for DeclareFaults {
         }
         PROVIDERS.save(ctx, provider, &prov)?;
         Ok(MsgDeclareFaultsResponse {})
+    }
+}
+
+pub struct DeclareFaultsRecovered;
+
+impl MsgHandler for DeclareFaultsRecovered {
+    type Msg = MsgDeclareFaultsRecovered;
+    const AMINO_NAME: &'static str = "stoa/storage/MsgDeclareFaultsRecovered";
+    type Checked = (Address, Address, Vec<u64>);
+    type Response = MsgDeclareFaultsRecoveredResponse;
+
+    fn check(
+        &self,
+        m: MsgDeclareFaultsRecovered,
+    ) -> Result<(Vec<Address>, Self::Checked), StoaError> {
+        let worker = Address::parse(&m.worker)?;
+        if m.sector_numbers.is_empty() || m.sector_numbers.len() > 1024 {
+            return Err(error::TOO_MANY.with("1 to 1024 sectors"));
+        }
+        Ok((
+            vec![worker],
+            (worker, Address::parse(&m.provider)?, m.sector_numbers),
+        ))
+    }
+
+    fn execute(
+        &self,
+        ctx: &mut Ctx<'_>,
+        (worker, provider, ns): &Self::Checked,
+    ) -> Result<Self::Response, StoaError> {
+        let p = p(ctx)?;
+        let prov = miner::worker_provider(ctx, provider, worker)?;
+        for n in ns {
+            miner::declare_recovered(ctx, &p, provider, &prov, *n)?;
+        }
+        Ok(MsgDeclareFaultsRecoveredResponse {})
     }
 }
 

@@ -19,7 +19,7 @@ pub mod rewards;
 pub mod state;
 
 pub use keeper::StorageBank;
-pub use params::StorageParams;
+pub use params::{PoRepPolicy, StorageParams};
 
 use stoa_framework::{params as fw_params, Ctx, Module, ModuleAccountSpec, Registrar, StoaError};
 
@@ -96,6 +96,7 @@ impl<B: StorageBank + Clone> Module for StorageModule<B> {
             .msg(handler::ProveCommitSector(b.clone()))
             .msg(handler::SubmitWindowPoSt)
             .msg(handler::DeclareFaults)
+            .msg(handler::DeclareFaultsRecovered)
             .msg(handler::TerminateSectors(b.clone()))
             .msg(handler::ExtendSectorExpiration)
             .msg(handler::WithdrawRewards(b.clone()));

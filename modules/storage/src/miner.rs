@@ -72,6 +72,12 @@ pub fn precommit(
     let mut prov = load_provider(ctx, &a.provider)?;
     let seal = SealProof::from_proto(prov.seal_proof)
         .ok_or_else(|| error::SEAL_PROOF_NOT_ALLOWED.with("provider's seal proof"))?;
+    // The params may have dropped the size since the provider registered.
+    let policy = p
+        .porep_policy(prov.seal_proof)
+        .filter(|_| p.allowed_seal_proofs.contains(&prov.seal_proof))
+        .ok_or_else(|| error::SEAL_PROOF_NOT_ALLOWED.with(seal.size_name()))?
+        .clone();
     let key = (a.provider, a.sector_number);
     if USED_NUMBERS.has(ctx, &key)? {
         return Err(error::SECTOR_NUMBER_USED.with(format!("sector {}", a.sector_number)));
@@ -152,6 +158,9 @@ pub fn precommit(
         seed: vec![],
         seed_height: 0,
         qa_power: qa as u64,
+        proven_partitions: vec![],
+        porep_challenges: policy.challenges,
+        porep_per_partition: policy.challenges_per_partition,
     };
     PRECOMMITS.save(ctx, &key, &pc)?;
     let id = qid(&a.provider, a.sector_number);
@@ -164,6 +173,35 @@ pub fn precommit(
         },
     )?);
     Ok(())
+}
+
+/// Partition `index` of a pre-commit's PoRep, as its policy cuts it.
+pub fn porep_partition(
+    pc: &PreCommit,
+    index: u32,
+) -> Result<stoa_prover::PoRepPartition, StoaError> {
+    let part = if pc.porep_challenges == 0 {
+        let seal = SealProof::from_proto(pc.seal_proof)
+            .ok_or_else(|| error::SEAL_PROOF_NOT_ALLOWED.with("pre-commit"))?;
+        stoa_prover::PoRepPartition {
+            index,
+            ..stoa_prover::PoRepPartition::whole(seal)
+        }
+    } else {
+        stoa_prover::PoRepPartition {
+            challenges: pc.porep_challenges,
+            per_partition: pc.porep_per_partition,
+            index,
+        }
+    };
+    if part.range().is_none() {
+        return Err(error::INVALID_PROOF.with(format!(
+            "sector {}: no partition {index} of {}",
+            pc.sector_number,
+            stoa_prover::PoRepPartition::count(part.challenges, part.per_partition)
+        )));
+    }
+    Ok(part)
 }
 
 /// Public inputs of a pre-commit's PoRep, once its seed is drawn.
@@ -253,16 +291,19 @@ fn schedule_deadline(
     CLOSE.push(ctx, open + p.deadline_window(), &id)
 }
 
+/// Records one verified partition of a sector's PoRep; the last one activates the sector.
+/// Returns (activated, partitions proven, partitions).
 pub fn prove_commit(
     bank: &impl StorageBank,
     ctx: &mut Ctx<'_>,
     p: &StorageParams,
     provider: &Address,
     sector_number: u64,
-) -> Result<(), StoaError> {
+    partition: u32,
+) -> Result<(bool, u32, u32), StoaError> {
     let now = ctx.block_time();
     let key = (*provider, sector_number);
-    let pc = PRECOMMITS
+    let mut pc = PRECOMMITS
         .get(ctx, &key)?
         .ok_or_else(|| error::UNKNOWN_PRECOMMIT.with(format!("sector {sector_number}")))?;
     if pc.seed.is_empty() {
@@ -276,6 +317,20 @@ pub fn prove_commit(
         return Err(
             error::PROVE_TOO_LATE.with(format!("sector {sector_number}: due by {deadline}"))
         );
+    }
+    let part = porep_partition(&pc, partition)?;
+    let count = stoa_prover::PoRepPartition::count(part.challenges, part.per_partition);
+    match pc.proven_partitions.binary_search(&partition) {
+        Ok(_) => {
+            return Err(error::PARTITION_PROVEN
+                .with(format!("sector {sector_number} partition {partition}")))
+        }
+        Err(at) => pc.proven_partitions.insert(at, partition),
+    }
+    let proven = pc.proven_partitions.len() as u32;
+    if proven < count {
+        PRECOMMITS.save(ctx, &key, &pc)?;
+        return Ok((false, proven, count));
     }
     let mut prov = load_provider(ctx, provider)?;
     for id in &pc.deal_ids {
@@ -332,6 +387,7 @@ pub fn prove_commit(
         faulty_since: 0,
         last_proven: 0,
         initial_pledge: ip.to_string(),
+        recovering: false,
     };
     SECTORS.save(ctx, &key, &sector)?;
     SECTOR_EXPIRY.push(ctx, pc.expiration, &qid(provider, sector_number))?;
@@ -350,14 +406,21 @@ pub fn prove_commit(
         deadline: index,
         pledge: ip.to_string(),
     })?);
-    Ok(())
+    Ok((true, proven, count))
 }
 
-/// The sectors a deadline's window at `open` challenges: assigned to it and active before.
+/// Whether a deadline's window at `open` challenges the sector: activated before it opens,
+/// and active or declared recovered (a faulty sector not declared recovered is skipped: its
+/// provider cannot prove it, and it pays its fault fee at the close).
+pub fn challenged(s: &Sector, open: i64) -> bool {
+    s.activation < open && (s.state == SectorState::Active as i32 || s.recovering)
+}
+
+/// The sectors a deadline's window at `open` challenges (see [`challenged`]).
 pub fn expected_sectors(sectors: &[Sector], open: i64) -> Vec<stoa_prover::PoStSectorInfo> {
     sectors
         .iter()
-        .filter(|s| s.activation < open)
+        .filter(|s| challenged(s, open))
         .filter_map(|s| {
             Some(stoa_prover::PoStSectorInfo {
                 seal_proof: SealProof::from_proto(s.seal_proof)?,
@@ -399,6 +462,7 @@ pub fn apply_post(
         if s.state == SectorState::Faulty as i32 {
             s.state = SectorState::Active as i32;
             s.faulty_since = 0;
+            s.recovering = false;
             prov.faulty_sectors = prov.faulty_sectors.saturating_sub(1);
             add_power(ctx, provider, &mut prov, s.qa_power, true)?;
         }
@@ -438,7 +502,40 @@ pub fn declare_fault(
             s.deadline
         )));
     }
+    if s.recovering {
+        // A fault declared on a recovering sector cancels its recovery.
+        let mut s = s;
+        s.recovering = false;
+        SECTORS.save(ctx, &(*provider, n), &s)?;
+    }
     mark_faulty(ctx, provider, prov, n)
+}
+
+/// A faulty sector declared recovered: its deadline's next window challenges it again (with
+/// the same cutoff as faults: its challenge may already be drawn).
+pub fn declare_recovered(
+    ctx: &mut Ctx<'_>,
+    p: &StorageParams,
+    provider: &Address,
+    prov: &Provider,
+    n: u64,
+) -> Result<(), StoaError> {
+    let mut s = SECTORS
+        .get(ctx, &(*provider, n))?
+        .ok_or_else(|| error::UNKNOWN_SECTOR.with(format!("sector {n}")))?;
+    if s.state != SectorState::Faulty as i32 {
+        return Err(error::NOT_FAULTY.with(format!("sector {n}")));
+    }
+    let now = ctx.block_time();
+    let (open, close) = current_or_next_window(p, prov.proving_period_start, s.deadline, now);
+    if now >= open - p.fault_declaration_cutoff && now < close {
+        return Err(error::FAULT_CUTOFF.with(format!(
+            "sector {n}: deadline {} opens at {open}",
+            s.deadline
+        )));
+    }
+    s.recovering = true;
+    SECTORS.save(ctx, &(*provider, n), &s)
 }
 
 /// An active sector becomes faulty now: its power is removed (fees come at its deadline).
@@ -452,6 +549,11 @@ pub fn mark_faulty(
         .get(ctx, &(*provider, n))?
         .ok_or_else(|| error::UNKNOWN_SECTOR.with(format!("sector {n}")))?;
     if s.state != SectorState::Active as i32 {
+        // A recovering sector the PoSt lists as faulty stays faulty, recovery cancelled.
+        if s.recovering {
+            s.recovering = false;
+            SECTORS.save(ctx, &(*provider, n), &s)?;
+        }
         return Ok(());
     }
     s.state = SectorState::Faulty as i32;
@@ -637,6 +739,8 @@ pub fn end_block(
                 PROVIDERS.save(ctx, &provider, &prov)?;
                 s = SECTORS.load(ctx, &(provider, n))?;
             }
+            // A recovery not proven in this window is cancelled.
+            s.recovering = false;
             if now - s.faulty_since > p.max_fault_age {
                 terminate(
                     bank,

@@ -57,10 +57,23 @@ fn provider(
     let p = PROVIDERS
         .get(ctx, &a)?
         .ok_or_else(|| sdk::NOT_FOUND.with(format!("provider {a}")))?;
+    // A provider's pre-commits and sectors are few enough to count here (queries only).
+    let precommitted = PRECOMMITS
+        .prefix_iter(ctx, &a, stoa_framework::Order::Ascending)
+        .count() as u64;
+    let mut recovering = 0u64;
+    for item in SECTORS.prefix_iter(ctx, &a, stoa_framework::Order::Ascending) {
+        if item?.1.recovering {
+            recovering += 1;
+        }
+    }
     Ok(pb::QueryProviderResponse {
         provider: Some(p),
         escrow: ESCROW.get(ctx, &a)?,
         pending_rewards: rewards::pending(ctx, &a)?.to_string(),
+        vesting: rewards::vesting_of(ctx, &a)?.to_string(),
+        precommitted_sectors: precommitted,
+        recovering_sectors: recovering,
     })
 }
 
@@ -161,21 +174,32 @@ fn deadlines(
         if is_open {
             current = i;
         }
+        let sectors = DEADLINE_SECTORS
+            .get(ctx, &(a, u64::from(i)))?
+            .unwrap_or_default();
+        let mut challenged = Vec::new();
+        for n in &sectors {
+            if let Some(s) = SECTORS.get(ctx, &(a, *n))? {
+                if miner::challenged(&s, open) {
+                    challenged.push(*n);
+                }
+            }
+        }
         out.push(pb::DeadlineInfo {
             index: i,
             open,
             close,
             randomness: rand.randomness,
             randomness_for_open: rand.open,
-            sectors: DEADLINE_SECTORS
-                .get(ctx, &(a, u64::from(i)))?
-                .unwrap_or_default(),
+            sectors,
             is_open,
+            challenged,
         });
     }
     Ok(pb::QueryDeadlinesResponse {
         deadlines: out,
         current,
+        now,
     })
 }
 
@@ -198,6 +222,8 @@ fn query_rewards(
         minted_simple: st.minted_simple,
         minted_baseline: st.minted_baseline,
         reward_per_second_now: per_second.to_string(),
+        last_block_reward: st.last_block_reward,
+        baseline_power: economics::baseline_power(&p, t)?.to_string(),
     })
 }
 

@@ -107,6 +107,21 @@ pub fn withdraw(
     Ok((liquid, vesting, vested_paid))
 }
 
+/// A provider's withdrawn rewards not yet paid out (still vesting, or vested and unpaid).
+pub fn vesting_of(ctx: &mut Ctx<'_>, provider: &Address) -> Result<u128, StoaError> {
+    let tranches: Vec<_> = VESTING
+        .prefix_iter(ctx, provider, Order::Ascending)
+        .collect::<Result<_, _>>()?;
+    let mut sum = 0u128;
+    for (_, (total, _, paid)) in tranches {
+        sum = keeper::add(
+            sum,
+            keeper::sub(keeper::amount(&total)?, keeper::amount(&paid)?, "vesting")?,
+        )?;
+    }
+    Ok(sum)
+}
+
 /// What the reward account must hold: the pool's balance plus unpaid vesting.
 pub fn owed(ctx: &mut Ctx<'_>) -> Result<u128, StoaError> {
     let st = REWARDS.get(ctx)?.unwrap_or_default();

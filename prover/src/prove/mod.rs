@@ -12,7 +12,7 @@ pub mod tree;
 pub mod unseal;
 
 pub use files::{SealedSector, SectorMeta};
-pub use porep::prove_porep;
+pub use porep::{prove_porep, prove_porep_partition};
 pub use post::{generate_window_post, prove_post_sector, PoStFault, PoStResult, PoStSector};
 pub use seal::{seal, seal_many, SealJob, SealOutput, SealTimings, Stage};
 pub use unseal::unseal;

@@ -7,12 +7,12 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
-use crate::challenges::porep_challenges;
+use crate::challenges::porep_challenge_range;
 use crate::graph::Graph;
 use crate::hash::Node;
 use crate::prove::files::SealedSector;
 use crate::prove::tree::{read_node, TreeReader};
-use crate::verify::replica_id;
+use crate::verify::{replica_id, PoRepPartition};
 use stoa_proto::storage::v1::{ColumnProof, MerklePath, PoRepChallengeProof, PoRepProof};
 
 fn merkle_path(siblings: Vec<Node>) -> Option<MerklePath> {
@@ -36,6 +36,23 @@ fn column(layers: &[File], tree_c: &TreeReader, node: u64) -> Result<ColumnProof
 /// The PoRep proof of the sealed sector in `dir` for the interactive randomness `seed`.
 pub fn prove_porep(dir: &Path, seed: &[u8; 32]) -> Result<PoRepProof> {
     let sector = SealedSector::open(dir)?;
+    prove_porep_partition(dir, seed, &PoRepPartition::whole(sector.seal_proof))
+}
+
+/// The proof of one partition of the PoRep (the challenges `part` names), for a chain whose
+/// policy sets the challenge count and the partition size.
+pub fn prove_porep_partition(
+    dir: &Path,
+    seed: &[u8; 32],
+    part: &PoRepPartition,
+) -> Result<PoRepProof> {
+    let range = part.range().with_context(|| {
+        format!(
+            "no partition {} of {} challenges in partitions of {}",
+            part.index, part.challenges, part.per_partition
+        )
+    })?;
+    let sector = SealedSector::open(dir)?;
     let meta = &sector.meta;
     let replica_id = replica_id(
         sector.seal_proof,
@@ -58,7 +75,7 @@ pub fn prove_porep(dir: &Path, seed: &[u8; 32]) -> Result<PoRepProof> {
     let tree_c = sector.tree_c()?;
     let tree_r = sector.tree_r_last()?;
     let graph = Graph::new(sector.seal_proof);
-    let challenges = porep_challenges(&replica_id, seed, params.porep_challenges, params.nodes);
+    let challenges = porep_challenge_range(&replica_id, seed, range, params.nodes);
     let proofs = challenges
         .par_iter()
         .map(|&node| -> Result<PoRepChallengeProof> {
