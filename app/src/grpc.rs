@@ -174,7 +174,9 @@ impl QueryRoute {
 
     /// Whether the route answers `path` (a module's query path, or one answered here).
     pub fn serves(&self, path: &str) -> bool {
-        path == BECH32_PREFIX_PATH || self.app.router().for_query(path).is_some()
+        path == BECH32_PREFIX_PATH
+            || path == crate::query::AUTH_PARAMS_PATH
+            || self.app.router().for_query(path).is_some()
     }
 }
 
@@ -247,18 +249,32 @@ impl TxService {
             return Err(Status::invalid_argument("invalid empty tx"));
         }
         let client = self.rpc()?;
-        let unavailable =
-            |e: tendermint_rpc::Error| Status::unavailable(format!("CometBFT RPC: {}", short(&e)));
+        let hash = hex::encode_upper(crate::tx::decode::tx_hash(&req.tx_bytes));
+        // CometBFT refuses a duplicate, a full mempool or an oversized tx with an RPC error;
+        // clients expect a TxResponse with the Cosmos SDK's code for it (as its
+        // `CheckCometError`), so that a resent tx reads as "already in the mempool".
+        let unavailable = |e: tendermint_rpc::Error| match comet_refusal(&e.to_string()) {
+            Some((code, log)) => RefusedOr::Answer(txpb::BroadcastTxResponse {
+                tx_response: Some(TxResponse {
+                    txhash: hash.clone(),
+                    codespace: stoa_framework::sdk::CODESPACE.into(),
+                    code,
+                    raw_log: log.into(),
+                    ..Default::default()
+                }),
+            }),
+            None => RefusedOr::Status(Status::unavailable(format!("CometBFT RPC: {}", short(&e)))),
+        };
         let r = match txpb::BroadcastMode::try_from(req.mode) {
-            Ok(txpb::BroadcastMode::Sync) => client
-                .broadcast_tx_sync(req.tx_bytes)
-                .await
-                .map_err(unavailable)?,
+            Ok(txpb::BroadcastMode::Sync) => match client.broadcast_tx_sync(req.tx_bytes).await {
+                Ok(r) => r,
+                Err(e) => return unavailable(e).into_result(),
+            },
             Ok(txpb::BroadcastMode::Async) => {
-                let r = client
-                    .broadcast_tx_async(req.tx_bytes)
-                    .await
-                    .map_err(unavailable)?;
+                let r = match client.broadcast_tx_async(req.tx_bytes).await {
+                    Ok(r) => r,
+                    Err(e) => return unavailable(e).into_result(),
+                };
                 tendermint_rpc::endpoint::broadcast::tx_sync::Response {
                     codespace: r.codespace,
                     code: r.code,
@@ -391,16 +407,18 @@ impl txpb::service_server::Service for TxService {
 
     async fn tx_decode(
         &self,
-        _: Request<txpb::TxDecodeRequest>,
+        request: Request<txpb::TxDecodeRequest>,
     ) -> Result<Response<txpb::TxDecodeResponse>, Status> {
-        Err(not_served("TxDecode"))
+        let tx = tx_decode(&request.into_inner().tx_bytes)?;
+        Ok(Response::new(txpb::TxDecodeResponse { tx: Some(tx) }))
     }
 
     async fn tx_encode(
         &self,
-        _: Request<txpb::TxEncodeRequest>,
+        request: Request<txpb::TxEncodeRequest>,
     ) -> Result<Response<txpb::TxEncodeResponse>, Status> {
-        Err(not_served("TxEncode"))
+        let tx_bytes = tx_encode(request.into_inner().tx.as_ref())?;
+        Ok(Response::new(txpb::TxEncodeResponse { tx_bytes }))
     }
 
     async fn tx_encode_amino(
@@ -416,6 +434,74 @@ impl txpb::service_server::Service for TxService {
     ) -> Result<Response<txpb::TxDecodeAminoResponse>, Status> {
         Err(not_served("TxDecodeAmino"))
     }
+}
+
+/// A broadcast CometBFT refused: an answer for the client, or a status.
+enum RefusedOr {
+    Answer(txpb::BroadcastTxResponse),
+    Status(Status),
+}
+
+impl RefusedOr {
+    fn into_result(self) -> Result<txpb::BroadcastTxResponse, Status> {
+        match self {
+            RefusedOr::Answer(a) => Ok(a),
+            RefusedOr::Status(s) => Err(s),
+        }
+    }
+}
+
+/// The Cosmos SDK's code and log for a tx CometBFT's mempool refused before CheckTx
+/// (`ErrTxInMempoolCache` 19, `ErrMempoolIsFull` 20, `ErrTxTooLarge` 21), from its RPC error.
+pub fn comet_refusal(error: &str) -> Option<(u32, &'static str)> {
+    let e = error.to_ascii_lowercase();
+    if e.contains("tx already exists in cache") {
+        Some((19, "tx already in mempool"))
+    } else if e.contains("mempool is full") {
+        Some((20, "mempool is full"))
+    } else if e.contains("tx too large") {
+        Some((21, "tx too large"))
+    } else {
+        None
+    }
+}
+
+/// `TxDecode`: a tx's bytes as the `Tx` they hold (nothing else checked: a client inspects
+/// what it has, valid or not, as the Cosmos SDK's).
+pub fn tx_decode(tx_bytes: &[u8]) -> Result<txpb::Tx, Status> {
+    if tx_bytes.is_empty() {
+        return Err(Status::invalid_argument("invalid empty tx bytes"));
+    }
+    let raw = txpb::TxRaw::decode(tx_bytes)
+        .map_err(|e| Status::invalid_argument(format!("decoding TxRaw: {e}")))?;
+    let body = txpb::TxBody::decode(raw.body_bytes.as_slice())
+        .map_err(|e| Status::invalid_argument(format!("decoding TxBody: {e}")))?;
+    let auth_info = txpb::AuthInfo::decode(raw.auth_info_bytes.as_slice())
+        .map_err(|e| Status::invalid_argument(format!("decoding AuthInfo: {e}")))?;
+    Ok(txpb::Tx {
+        body: Some(body),
+        auth_info: Some(auth_info),
+        signatures: raw.signatures,
+    })
+}
+
+/// `TxEncode`: a `Tx` as the `TxRaw` bytes a node accepts.
+pub fn tx_encode(tx: Option<&txpb::Tx>) -> Result<Vec<u8>, Status> {
+    let tx = tx.ok_or_else(|| Status::invalid_argument("invalid empty tx"))?;
+    Ok(txpb::TxRaw {
+        body_bytes: tx
+            .body
+            .as_ref()
+            .map(|b| b.encode_to_vec())
+            .unwrap_or_default(),
+        auth_info_bytes: tx
+            .auth_info
+            .as_ref()
+            .map(|a| a.encode_to_vec())
+            .unwrap_or_default(),
+        signatures: tx.signatures.clone(),
+    }
+    .encode_to_vec())
 }
 
 fn not_served(method: &str) -> Status {

@@ -1,11 +1,14 @@
 //! The bank's queries, with Cosmos SDK's request and response types:
 //! `cosmos.bank.v1beta1.Query/{Balance,AllBalances,SupplyOf,TotalSupply,Params}` and
-//! `cosmos.auth.v1beta1.Query/Account`.
+//! `cosmos.auth.v1beta1.Query/{Account,AccountInfo}` (a missing account is `NOT_FOUND`, gRPC
+//! `NotFound`, which cosmjs's `getAccount` reads as null).
 
 use crate::keeper::{AuthKeeper, BankKeeper, BankView};
 use crate::params::BankParams;
 use crate::state::{BALANCES, SUPPLY};
-use cosmrs::proto::cosmos::auth::v1beta1::{QueryAccountRequest, QueryAccountResponse};
+use cosmrs::proto::cosmos::auth::v1beta1::{
+    QueryAccountInfoRequest, QueryAccountInfoResponse, QueryAccountRequest, QueryAccountResponse,
+};
 use cosmrs::proto::cosmos::bank::v1beta1 as pb;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use stoa_framework::{params, sdk, validate_denom, Address, Ctx, Registrar, StoaError};
@@ -23,7 +26,8 @@ pub fn register(r: &mut Registrar) {
         .query("/cosmos.bank.v1beta1.Query/SupplyOf", supply_of)
         .query("/cosmos.bank.v1beta1.Query/TotalSupply", total_supply)
         .query("/cosmos.bank.v1beta1.Query/Params", bank_params)
-        .query("/cosmos.auth.v1beta1.Query/Account", account);
+        .query("/cosmos.auth.v1beta1.Query/Account", account)
+        .query("/cosmos.auth.v1beta1.Query/AccountInfo", account_info);
 }
 
 fn balance(
@@ -84,6 +88,19 @@ fn bank_params(
     };
     Ok(pb::QueryParamsResponse {
         params: Some(params),
+    })
+}
+
+fn account_info(
+    ctx: &mut Ctx<'_>,
+    req: QueryAccountInfoRequest,
+) -> Result<QueryAccountInfoResponse, StoaError> {
+    let addr = Address::parse(&req.address)?;
+    let acc = BankKeeper
+        .account(ctx, &addr)?
+        .ok_or_else(|| sdk::NOT_FOUND.with(format!("account {addr} not found")))?;
+    Ok(QueryAccountInfoResponse {
+        info: Some(acc.to_proto()),
     })
 }
 
