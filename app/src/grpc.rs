@@ -523,6 +523,16 @@ pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::
     let routes = tonic::service::Routes::new(txpb::service_server::ServiceServer::new(
         TxService::new(app.clone(), rpc_addr),
     ))
+    .add_service(
+        cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::service_server::ServiceServer::new(
+            crate::cosmos_services::TendermintService::new(app.clone(), rpc_addr),
+        ),
+    )
+    .add_service(
+        cosmos_sdk_proto::cosmos::base::node::v1beta1::service_server::ServiceServer::new(
+            crate::cosmos_services::NodeService::new(app.clone()),
+        ),
+    )
     .add_service(reflection_v1)
     .add_service(reflection_v1alpha)
     .into_axum_router()

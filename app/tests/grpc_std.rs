@@ -1,6 +1,7 @@
 //! The standard Cosmos services over real gRPC, with the error shapes clients expect:
 //! `cosmos.auth.v1beta1.Query/{Params, AccountInfo, Account}` (a fresh address is `NotFound`,
-//! which cosmjs's `getAccount` reads as null), `cosmos.tx.v1beta1.Service/{TxDecode,
+//! which cosmjs's `getAccount` reads as null), `cosmos.bank.v1beta1.Query/{DenomMetadata,
+//! DenomsMetadata, SpendableBalances, SendEnabled}`, `cosmos.tx.v1beta1.Service/{TxDecode,
 //! TxEncode}` (bad bytes are `InvalidArgument`), and the Cosmos SDK's codes for txs CometBFT's
 //! mempool refuses.
 
@@ -104,6 +105,63 @@ fn auth_and_tx_codec_services_answer_with_the_sdk_shapes() {
             .await
             .unwrap_err();
         assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
+
+        // Bank: denom metadata from the bank's genesis, spendable balances, send enabled.
+        use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
+        let mut b = bank::query_client::QueryClient::connect(url.clone())
+            .await
+            .unwrap();
+        let m = b
+            .denom_metadata(bank::QueryDenomMetadataRequest {
+                denom: "ustor".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .metadata
+            .unwrap();
+        assert_eq!((m.base.as_str(), m.display.as_str()), ("ustor", "stor"));
+        assert_eq!(m.denom_units[1].exponent, 6);
+        let all = b
+            .denoms_metadata(bank::QueryDenomsMetadataRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .metadatas;
+        let bases: Vec<&str> = all.iter().map(|m| m.base.as_str()).collect();
+        for d in ["ustor", "ucomp", "umind", "uusdc"] {
+            assert!(bases.contains(&d), "{bases:?}");
+        }
+        let e = b
+            .denom_metadata(bank::QueryDenomMetadataRequest {
+                denom: "unope".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
+        let spendable = b
+            .spendable_balances(bank::QuerySpendableBalancesRequest {
+                address: alice.address().to_string(),
+                pagination: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .balances;
+        assert_eq!(spendable.len(), 3, "{spendable:?}");
+        let se = b
+            .send_enabled(bank::QuerySendEnabledRequest {
+                denoms: vec!["ustor".into(), "unope".into()],
+                pagination: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .send_enabled;
+        assert_eq!(
+            se.iter().map(|s| s.enabled).collect::<Vec<_>>(),
+            vec![true, false]
+        );
 
         // TxDecode and TxEncode round-trip a tx; garbage is InvalidArgument.
         let mut t = txpb::service_client::ServiceClient::connect(url.clone())
