@@ -315,40 +315,183 @@ impl TxService {
                 _ => Status::unavailable(msg),
             }
         })?;
-        let raw = txpb::TxRaw::decode(r.tx.as_slice())
-            .map_err(|e| Status::internal(format!("stored tx: {e}")))?;
-        let tx = txpb::Tx {
-            body: txpb::TxBody::decode(raw.body_bytes.as_slice()).ok(),
-            auth_info: txpb::AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok(),
-            signatures: raw.signatures,
-        };
         // The block time, as Cosmos SDK reports it; best effort.
         let timestamp = match client.block(r.height).await {
             Ok(b) => b.block.header.time.to_rfc3339(),
             Err(_) => String::new(),
         };
-        let result: tendermint_proto::v0_38::abci::ExecTxResult = r.tx_result.into();
-        let tx_response = TxResponse {
-            height: i64::try_from(r.height.value()).unwrap_or(i64::MAX),
-            txhash: r.hash.to_string(),
-            codespace: result.codespace,
-            code: result.code,
-            data: hex::encode_upper(&result.data),
-            raw_log: result.log,
-            logs: vec![],
-            info: result.info,
-            gas_wanted: result.gas_wanted,
-            gas_used: result.gas_used,
-            tx: Some(tendermint_proto::google::protobuf::Any {
-                type_url: "/cosmos.tx.v1beta1.Tx".into(),
-                value: tx.encode_to_vec(),
-            }),
-            timestamp,
-            events: result.events,
-        };
+        let (tx, tx_response) = tx_and_response(r, timestamp)?;
         Ok(txpb::GetTxResponse {
             tx: Some(tx),
             tx_response: Some(tx_response),
+        })
+    }
+}
+
+/// A CometBFT tx lookup as the Cosmos SDK answers it: the decoded `Tx` and its `TxResponse`
+/// (hash in upper-case hex, `data` the hex of the result's bytes, once).
+fn tx_and_response(
+    r: tendermint_rpc::endpoint::tx::Response,
+    timestamp: String,
+) -> Result<(txpb::Tx, TxResponse), Status> {
+    let raw = txpb::TxRaw::decode(r.tx.as_slice())
+        .map_err(|e| Status::internal(format!("stored tx: {e}")))?;
+    let tx = txpb::Tx {
+        body: txpb::TxBody::decode(raw.body_bytes.as_slice()).ok(),
+        auth_info: txpb::AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok(),
+        signatures: raw.signatures,
+    };
+    let result: tendermint_proto::v0_38::abci::ExecTxResult = r.tx_result.into();
+    let tx_response = TxResponse {
+        height: i64::try_from(r.height.value()).unwrap_or(i64::MAX),
+        txhash: r.hash.to_string(),
+        codespace: result.codespace,
+        code: result.code,
+        data: hex::encode_upper(&result.data),
+        raw_log: result.log,
+        logs: vec![],
+        info: result.info,
+        gas_wanted: result.gas_wanted,
+        gas_used: result.gas_used,
+        tx: Some(tendermint_proto::google::protobuf::Any {
+            type_url: "/cosmos.tx.v1beta1.Tx".into(),
+            value: tx.encode_to_vec(),
+        }),
+        timestamp,
+        events: result.events,
+    };
+    Ok((tx, tx_response))
+}
+
+/// The most txs one GetTxsEvent page returns (CometBFT's own cap per page).
+const MAX_TXS_PAGE: u64 = 100;
+
+impl TxService {
+    /// GetTxsEvent: CometBFT's `tx_search` with the Cosmos SDK's query syntax (`query`, or the
+    /// deprecated `events` joined with AND), pages from 1, at most 100 txs a page.
+    async fn txs_event(
+        &self,
+        req: txpb::GetTxsEventRequest,
+    ) -> Result<txpb::GetTxsEventResponse, Status> {
+        #[allow(deprecated)]
+        let q = if req.query.trim().is_empty() {
+            req.events.join(" AND ")
+        } else {
+            req.query.clone()
+        };
+        if q.trim().is_empty() {
+            return Err(Status::invalid_argument("query cannot be empty"));
+        }
+        let query: tendermint_rpc::query::Query = q.parse().map_err(|e| {
+            Status::invalid_argument(cap_log(format!(
+                "invalid query {}: {}",
+                echo_input(&q),
+                short(&e)
+            )))
+        })?;
+        let limit = match req.limit {
+            0 => MAX_TXS_PAGE,
+            l => l.min(MAX_TXS_PAGE),
+        };
+        let page = u32::try_from(req.page.max(1))
+            .map_err(|_| Status::invalid_argument("page too large"))?;
+        let order = if req.order_by == txpb::OrderBy::Desc as i32 {
+            tendermint_rpc::Order::Descending
+        } else {
+            tendermint_rpc::Order::Ascending
+        };
+        let client = self.rpc()?;
+        let r = client
+            .tx_search(query, false, page, limit as u8, order)
+            .await
+            .map_err(|e| match e.detail() {
+                tendermint_rpc::error::ErrorDetail::Response(_) => {
+                    Status::invalid_argument(format!("tx search: {}", short(&e)))
+                }
+                _ => Status::unavailable(format!("CometBFT RPC: {}", short(&e))),
+            })?;
+        let mut times: std::collections::BTreeMap<u64, String> = Default::default();
+        let mut txs = Vec::with_capacity(r.txs.len());
+        let mut tx_responses = Vec::with_capacity(r.txs.len());
+        for t in r.txs {
+            let h = t.height.value();
+            if let std::collections::btree_map::Entry::Vacant(slot) = times.entry(h) {
+                let time = match client.block(t.height).await {
+                    Ok(b) => b.block.header.time.to_rfc3339(),
+                    Err(_) => String::new(),
+                };
+                slot.insert(time);
+            }
+            let (tx, resp) = tx_and_response(t, times.get(&h).cloned().unwrap_or_default())?;
+            txs.push(tx);
+            tx_responses.push(resp);
+        }
+        let total = u64::from(r.total_count);
+        #[allow(deprecated)]
+        Ok(txpb::GetTxsEventResponse {
+            txs,
+            tx_responses,
+            pagination: None,
+            total,
+        })
+    }
+
+    /// GetBlockWithTxs: the block at a height and its txs decoded (offset/limit pagination
+    /// over the block's txs).
+    async fn block_with_txs(
+        &self,
+        req: txpb::GetBlockWithTxsRequest,
+    ) -> Result<txpb::GetBlockWithTxsResponse, Status> {
+        let height = u64::try_from(req.height)
+            .ok()
+            .filter(|h| *h > 0)
+            .and_then(|h| tendermint::block::Height::try_from(h).ok())
+            .ok_or_else(|| {
+                Status::invalid_argument(format!("invalid height {}: must be positive", req.height))
+            })?;
+        let client = self.rpc()?;
+        let latest = client
+            .latest_block()
+            .await
+            .map_err(|e| Status::unavailable(format!("CometBFT RPC: {}", short(&e))))?;
+        if height > latest.block.header.height {
+            return Err(Status::invalid_argument(format!(
+                "requested block height {height} is bigger than the chain length {}",
+                latest.block.header.height
+            )));
+        }
+        let r = client
+            .block(height)
+            .await
+            .map_err(|e| Status::unavailable(format!("CometBFT RPC: {}", short(&e))))?;
+        let all = r.block.data.clone();
+        let (offset, limit) = match &req.pagination {
+            Some(p) => (
+                p.offset as usize,
+                if p.limit == 0 {
+                    usize::MAX
+                } else {
+                    p.limit as usize
+                },
+            ),
+            None => (0, usize::MAX),
+        };
+        let txs = all
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|raw| tx_decode(raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(txpb::GetBlockWithTxsResponse {
+            txs,
+            block_id: Some(r.block_id.into()),
+            block: Some(r.block.into()),
+            pagination: Some(
+                cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse {
+                    next_key: vec![],
+                    total: all.len() as u64,
+                },
+            ),
         })
     }
 }
@@ -393,16 +536,20 @@ impl txpb::service_server::Service for TxService {
 
     async fn get_txs_event(
         &self,
-        _: Request<txpb::GetTxsEventRequest>,
+        request: Request<txpb::GetTxsEventRequest>,
     ) -> Result<Response<txpb::GetTxsEventResponse>, Status> {
-        Err(not_served("GetTxsEvent"))
+        self.txs_event(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn get_block_with_txs(
         &self,
-        _: Request<txpb::GetBlockWithTxsRequest>,
+        request: Request<txpb::GetBlockWithTxsRequest>,
     ) -> Result<Response<txpb::GetBlockWithTxsResponse>, Status> {
-        Err(not_served("GetBlockWithTxs"))
+        self.block_with_txs(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn tx_decode(

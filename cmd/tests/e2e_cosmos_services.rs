@@ -1,7 +1,8 @@
 // End to end against a real cometbft: the standard Cosmos node services over gRPC
 // (cosmos.base.tendermint.v1beta1.Service, cosmos.base.node.v1beta1.Service/Config, auth
-// AccountInfo) with the error shapes clients expect, and `--gas auto --gas-adjustment 1.0`
-// sends that do not run out of gas.
+// AccountInfo, tx GetTx / GetTxsEvent / GetBlockWithTxs / BroadcastTx of a duplicate) with the
+// error shapes clients expect, and `--gas auto --gas-adjustment 1.0` sends that do not run out
+// of gas.
 mod common;
 
 use common::*;
@@ -33,6 +34,7 @@ fn node_services_and_gas_auto() {
     net.wait_height(2, Duration::from_secs(30));
 
     // --gas auto with no headroom: the simulation is exact, so the tx lands.
+    let mut sent = Vec::new();
     for from in ["alice", "eddie"] {
         let r = net.send(
             from,
@@ -44,7 +46,9 @@ fn node_services_and_gas_auto() {
         assert!(r.exit_ok && r.code() == 0, "gas auto send by {from}: {r:?}");
         let wanted = find_key(&r.json, "gas_wanted").and_then(as_u64).unwrap();
         assert!(r.gas_used() <= wanted, "{r:?}");
+        sent.push((r.txhash(), r.height()));
     }
+    let alice = net.addr("alice");
 
     let url = net.grpc_url();
     tokio::runtime::Builder::new_current_thread()
@@ -125,6 +129,73 @@ fn node_services_and_gas_auto() {
                 .unwrap()
                 .into_inner();
             assert_eq!((q.codespace.as_str(), q.code), ("sdk", 38), "{q:?}");
+
+            // The tx service: GetTx by a lower-case hash, GetTxsEvent with the SDK's query
+            // syntax, GetBlockWithTxs, and a resent tx answered with code 19.
+            use cosmos_sdk_proto::cosmos::tx::v1beta1 as txpb;
+            let mut tx = txpb::service_client::ServiceClient::connect(url.clone())
+                .await
+                .unwrap();
+            let (hash, height) = sent[0].clone();
+            let got = tx
+                .get_tx(txpb::GetTxRequest {
+                    hash: hash.to_lowercase(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            let resp = got.tx_response.unwrap();
+            assert_eq!((resp.txhash.as_str(), resp.code), (hash.as_str(), 0));
+            assert!(!resp.timestamp.is_empty());
+            let found = tx
+                .get_txs_event(txpb::GetTxsEventRequest {
+                    query: format!("message.sender='{alice}'"),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(found.total, 1, "{found:?}");
+            assert_eq!(found.tx_responses[0].txhash, hash);
+            let e = tx
+                .get_txs_event(txpb::GetTxsEventRequest::default())
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
+            let block = tx
+                .get_block_with_txs(txpb::GetBlockWithTxsRequest {
+                    height: height as i64,
+                    pagination: None,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(block.txs.len(), 1, "{block:?}");
+            assert_eq!(
+                block.txs[0].body.as_ref().unwrap().messages[0].type_url,
+                "/cosmos.bank.v1beta1.MsgSend"
+            );
+            let raw = tx
+                .tx_encode(txpb::TxEncodeRequest { tx: got.tx })
+                .await
+                .unwrap()
+                .into_inner()
+                .tx_bytes;
+            let again = tx
+                .broadcast_tx(txpb::BroadcastTxRequest {
+                    tx_bytes: raw,
+                    mode: txpb::BroadcastMode::Sync as i32,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .tx_response
+                .unwrap();
+            assert_eq!(
+                (again.code, again.txhash.as_str()),
+                (19, hash.as_str()),
+                "{again:?}"
+            );
 
             let mut node = nodepb::service_client::ServiceClient::connect(url.clone())
                 .await
