@@ -50,6 +50,8 @@ fn node_services_and_gas_auto() {
     }
     let alice = net.addr("alice");
 
+    grpcurl_checks(&net, &sent[0].0);
+
     let url = net.grpc_url();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -216,6 +218,59 @@ fn node_services_and_gas_auto() {
                 .unwrap_err();
             assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
         });
+}
+
+/// grpcurl (where installed: `testnet/install-grpcurl.sh`) lists the services by reflection and
+/// decodes a MsgSend inside GetTx's answer, which needs every message type in reflection.
+fn grpcurl_checks(net: &Net, hash: &str) {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let found = ["grpcurl".to_string(), format!("{home}/go/bin/grpcurl")]
+        .into_iter()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("-version")
+                .output()
+                .is_ok()
+        });
+    let Some(grpcurl) = found else {
+        eprintln!("grpcurl not installed (testnet/install-grpcurl.sh): its checks skipped");
+        return;
+    };
+    let addr = net.grpc_url().trim_start_matches("http://").to_string();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&grpcurl)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "grpcurl {args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let list = run(&["-plaintext", &addr, "list"]);
+    for svc in [
+        "cosmos.tx.v1beta1.Service",
+        "cosmos.bank.v1beta1.Query",
+        "cosmos.auth.v1beta1.Query",
+    ] {
+        assert!(list.contains(svc), "{list}");
+    }
+    let body = format!("{{\"hash\":\"{}\"}}", hash.to_lowercase());
+    let tx = run(&[
+        "-plaintext",
+        "-d",
+        &body,
+        &addr,
+        "cosmos.tx.v1beta1.Service/GetTx",
+    ]);
+    assert!(tx.contains("/cosmos.bank.v1beta1.MsgSend"), "{tx}");
+    assert!(
+        tx.contains("fromAddress"),
+        "grpcurl decoded the MsgSend: {tx}"
+    );
 }
 
 /// An address no one has used.
