@@ -340,6 +340,11 @@ impl StoaApp {
         outcome
     }
 
+    /// This node's minimum gas prices (app.toml; CheckTx only).
+    pub fn min_gas_prices(&self) -> &[(String, Dec)] {
+        &self.shared.opts.min_gas_prices
+    }
+
     /// How many txs' signatures CheckTx has verified for the coming blocks.
     pub fn sig_cache_len(&self) -> usize {
         self.shared.sig_cache.len()

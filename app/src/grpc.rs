@@ -174,7 +174,9 @@ impl QueryRoute {
 
     /// Whether the route answers `path` (a module's query path, or one answered here).
     pub fn serves(&self, path: &str) -> bool {
-        path == BECH32_PREFIX_PATH || self.app.router().for_query(path).is_some()
+        path == BECH32_PREFIX_PATH
+            || path == crate::query::AUTH_PARAMS_PATH
+            || self.app.router().for_query(path).is_some()
     }
 }
 
@@ -247,18 +249,32 @@ impl TxService {
             return Err(Status::invalid_argument("invalid empty tx"));
         }
         let client = self.rpc()?;
-        let unavailable =
-            |e: tendermint_rpc::Error| Status::unavailable(format!("CometBFT RPC: {}", short(&e)));
+        let hash = hex::encode_upper(crate::tx::decode::tx_hash(&req.tx_bytes));
+        // CometBFT refuses a duplicate, a full mempool or an oversized tx with an RPC error;
+        // clients expect a TxResponse with the Cosmos SDK's code for it (as its
+        // `CheckCometError`), so that a resent tx reads as "already in the mempool".
+        let unavailable = |e: tendermint_rpc::Error| match comet_refusal(&e.to_string()) {
+            Some((code, log)) => RefusedOr::Answer(txpb::BroadcastTxResponse {
+                tx_response: Some(TxResponse {
+                    txhash: hash.clone(),
+                    codespace: stoa_framework::sdk::CODESPACE.into(),
+                    code,
+                    raw_log: log.into(),
+                    ..Default::default()
+                }),
+            }),
+            None => RefusedOr::Status(Status::unavailable(format!("CometBFT RPC: {}", short(&e)))),
+        };
         let r = match txpb::BroadcastMode::try_from(req.mode) {
-            Ok(txpb::BroadcastMode::Sync) => client
-                .broadcast_tx_sync(req.tx_bytes)
-                .await
-                .map_err(unavailable)?,
+            Ok(txpb::BroadcastMode::Sync) => match client.broadcast_tx_sync(req.tx_bytes).await {
+                Ok(r) => r,
+                Err(e) => return unavailable(e).into_result(),
+            },
             Ok(txpb::BroadcastMode::Async) => {
-                let r = client
-                    .broadcast_tx_async(req.tx_bytes)
-                    .await
-                    .map_err(unavailable)?;
+                let r = match client.broadcast_tx_async(req.tx_bytes).await {
+                    Ok(r) => r,
+                    Err(e) => return unavailable(e).into_result(),
+                };
                 tendermint_rpc::endpoint::broadcast::tx_sync::Response {
                     codespace: r.codespace,
                     code: r.code,
@@ -299,40 +315,183 @@ impl TxService {
                 _ => Status::unavailable(msg),
             }
         })?;
-        let raw = txpb::TxRaw::decode(r.tx.as_slice())
-            .map_err(|e| Status::internal(format!("stored tx: {e}")))?;
-        let tx = txpb::Tx {
-            body: txpb::TxBody::decode(raw.body_bytes.as_slice()).ok(),
-            auth_info: txpb::AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok(),
-            signatures: raw.signatures,
-        };
         // The block time, as Cosmos SDK reports it; best effort.
         let timestamp = match client.block(r.height).await {
             Ok(b) => b.block.header.time.to_rfc3339(),
             Err(_) => String::new(),
         };
-        let result: tendermint_proto::v0_38::abci::ExecTxResult = r.tx_result.into();
-        let tx_response = TxResponse {
-            height: i64::try_from(r.height.value()).unwrap_or(i64::MAX),
-            txhash: r.hash.to_string(),
-            codespace: result.codespace,
-            code: result.code,
-            data: hex::encode_upper(&result.data),
-            raw_log: result.log,
-            logs: vec![],
-            info: result.info,
-            gas_wanted: result.gas_wanted,
-            gas_used: result.gas_used,
-            tx: Some(tendermint_proto::google::protobuf::Any {
-                type_url: "/cosmos.tx.v1beta1.Tx".into(),
-                value: tx.encode_to_vec(),
-            }),
-            timestamp,
-            events: result.events,
-        };
+        let (tx, tx_response) = tx_and_response(r, timestamp)?;
         Ok(txpb::GetTxResponse {
             tx: Some(tx),
             tx_response: Some(tx_response),
+        })
+    }
+}
+
+/// A CometBFT tx lookup as the Cosmos SDK answers it: the decoded `Tx` and its `TxResponse`
+/// (hash in upper-case hex, `data` the hex of the result's bytes, once).
+fn tx_and_response(
+    r: tendermint_rpc::endpoint::tx::Response,
+    timestamp: String,
+) -> Result<(txpb::Tx, TxResponse), Status> {
+    let raw = txpb::TxRaw::decode(r.tx.as_slice())
+        .map_err(|e| Status::internal(format!("stored tx: {e}")))?;
+    let tx = txpb::Tx {
+        body: txpb::TxBody::decode(raw.body_bytes.as_slice()).ok(),
+        auth_info: txpb::AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok(),
+        signatures: raw.signatures,
+    };
+    let result: tendermint_proto::v0_38::abci::ExecTxResult = r.tx_result.into();
+    let tx_response = TxResponse {
+        height: i64::try_from(r.height.value()).unwrap_or(i64::MAX),
+        txhash: r.hash.to_string(),
+        codespace: result.codespace,
+        code: result.code,
+        data: hex::encode_upper(&result.data),
+        raw_log: result.log,
+        logs: vec![],
+        info: result.info,
+        gas_wanted: result.gas_wanted,
+        gas_used: result.gas_used,
+        tx: Some(tendermint_proto::google::protobuf::Any {
+            type_url: "/cosmos.tx.v1beta1.Tx".into(),
+            value: tx.encode_to_vec(),
+        }),
+        timestamp,
+        events: result.events,
+    };
+    Ok((tx, tx_response))
+}
+
+/// The most txs one GetTxsEvent page returns (CometBFT's own cap per page).
+const MAX_TXS_PAGE: u64 = 100;
+
+impl TxService {
+    /// GetTxsEvent: CometBFT's `tx_search` with the Cosmos SDK's query syntax (`query`, or the
+    /// deprecated `events` joined with AND), pages from 1, at most 100 txs a page.
+    async fn txs_event(
+        &self,
+        req: txpb::GetTxsEventRequest,
+    ) -> Result<txpb::GetTxsEventResponse, Status> {
+        #[allow(deprecated)]
+        let q = if req.query.trim().is_empty() {
+            req.events.join(" AND ")
+        } else {
+            req.query.clone()
+        };
+        if q.trim().is_empty() {
+            return Err(Status::invalid_argument("query cannot be empty"));
+        }
+        let query: tendermint_rpc::query::Query = q.parse().map_err(|e| {
+            Status::invalid_argument(cap_log(format!(
+                "invalid query {}: {}",
+                echo_input(&q),
+                short(&e)
+            )))
+        })?;
+        let limit = match req.limit {
+            0 => MAX_TXS_PAGE,
+            l => l.min(MAX_TXS_PAGE),
+        };
+        let page = u32::try_from(req.page.max(1))
+            .map_err(|_| Status::invalid_argument("page too large"))?;
+        let order = if req.order_by == txpb::OrderBy::Desc as i32 {
+            tendermint_rpc::Order::Descending
+        } else {
+            tendermint_rpc::Order::Ascending
+        };
+        let client = self.rpc()?;
+        let r = client
+            .tx_search(query, false, page, limit as u8, order)
+            .await
+            .map_err(|e| match e.detail() {
+                tendermint_rpc::error::ErrorDetail::Response(_) => {
+                    Status::invalid_argument(format!("tx search: {}", short(&e)))
+                }
+                _ => Status::unavailable(format!("CometBFT RPC: {}", short(&e))),
+            })?;
+        let mut times: std::collections::BTreeMap<u64, String> = Default::default();
+        let mut txs = Vec::with_capacity(r.txs.len());
+        let mut tx_responses = Vec::with_capacity(r.txs.len());
+        for t in r.txs {
+            let h = t.height.value();
+            if let std::collections::btree_map::Entry::Vacant(slot) = times.entry(h) {
+                let time = match client.block(t.height).await {
+                    Ok(b) => b.block.header.time.to_rfc3339(),
+                    Err(_) => String::new(),
+                };
+                slot.insert(time);
+            }
+            let (tx, resp) = tx_and_response(t, times.get(&h).cloned().unwrap_or_default())?;
+            txs.push(tx);
+            tx_responses.push(resp);
+        }
+        let total = u64::from(r.total_count);
+        #[allow(deprecated)]
+        Ok(txpb::GetTxsEventResponse {
+            txs,
+            tx_responses,
+            pagination: None,
+            total,
+        })
+    }
+
+    /// GetBlockWithTxs: the block at a height and its txs decoded (offset/limit pagination
+    /// over the block's txs).
+    async fn block_with_txs(
+        &self,
+        req: txpb::GetBlockWithTxsRequest,
+    ) -> Result<txpb::GetBlockWithTxsResponse, Status> {
+        let height = u64::try_from(req.height)
+            .ok()
+            .filter(|h| *h > 0)
+            .and_then(|h| tendermint::block::Height::try_from(h).ok())
+            .ok_or_else(|| {
+                Status::invalid_argument(format!("invalid height {}: must be positive", req.height))
+            })?;
+        let client = self.rpc()?;
+        let latest = client
+            .latest_block()
+            .await
+            .map_err(|e| Status::unavailable(format!("CometBFT RPC: {}", short(&e))))?;
+        if height > latest.block.header.height {
+            return Err(Status::invalid_argument(format!(
+                "requested block height {height} is bigger than the chain length {}",
+                latest.block.header.height
+            )));
+        }
+        let r = client
+            .block(height)
+            .await
+            .map_err(|e| Status::unavailable(format!("CometBFT RPC: {}", short(&e))))?;
+        let all = r.block.data.clone();
+        let (offset, limit) = match &req.pagination {
+            Some(p) => (
+                p.offset as usize,
+                if p.limit == 0 {
+                    usize::MAX
+                } else {
+                    p.limit as usize
+                },
+            ),
+            None => (0, usize::MAX),
+        };
+        let txs = all
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|raw| tx_decode(raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(txpb::GetBlockWithTxsResponse {
+            txs,
+            block_id: Some(r.block_id.into()),
+            block: Some(r.block.into()),
+            pagination: Some(
+                cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse {
+                    next_key: vec![],
+                    total: all.len() as u64,
+                },
+            ),
         })
     }
 }
@@ -377,30 +536,36 @@ impl txpb::service_server::Service for TxService {
 
     async fn get_txs_event(
         &self,
-        _: Request<txpb::GetTxsEventRequest>,
+        request: Request<txpb::GetTxsEventRequest>,
     ) -> Result<Response<txpb::GetTxsEventResponse>, Status> {
-        Err(not_served("GetTxsEvent"))
+        self.txs_event(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn get_block_with_txs(
         &self,
-        _: Request<txpb::GetBlockWithTxsRequest>,
+        request: Request<txpb::GetBlockWithTxsRequest>,
     ) -> Result<Response<txpb::GetBlockWithTxsResponse>, Status> {
-        Err(not_served("GetBlockWithTxs"))
+        self.block_with_txs(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn tx_decode(
         &self,
-        _: Request<txpb::TxDecodeRequest>,
+        request: Request<txpb::TxDecodeRequest>,
     ) -> Result<Response<txpb::TxDecodeResponse>, Status> {
-        Err(not_served("TxDecode"))
+        let tx = tx_decode(&request.into_inner().tx_bytes)?;
+        Ok(Response::new(txpb::TxDecodeResponse { tx: Some(tx) }))
     }
 
     async fn tx_encode(
         &self,
-        _: Request<txpb::TxEncodeRequest>,
+        request: Request<txpb::TxEncodeRequest>,
     ) -> Result<Response<txpb::TxEncodeResponse>, Status> {
-        Err(not_served("TxEncode"))
+        let tx_bytes = tx_encode(request.into_inner().tx.as_ref())?;
+        Ok(Response::new(txpb::TxEncodeResponse { tx_bytes }))
     }
 
     async fn tx_encode_amino(
@@ -416,6 +581,74 @@ impl txpb::service_server::Service for TxService {
     ) -> Result<Response<txpb::TxDecodeAminoResponse>, Status> {
         Err(not_served("TxDecodeAmino"))
     }
+}
+
+/// A broadcast CometBFT refused: an answer for the client, or a status.
+enum RefusedOr {
+    Answer(txpb::BroadcastTxResponse),
+    Status(Status),
+}
+
+impl RefusedOr {
+    fn into_result(self) -> Result<txpb::BroadcastTxResponse, Status> {
+        match self {
+            RefusedOr::Answer(a) => Ok(a),
+            RefusedOr::Status(s) => Err(s),
+        }
+    }
+}
+
+/// The Cosmos SDK's code and log for a tx CometBFT's mempool refused before CheckTx
+/// (`ErrTxInMempoolCache` 19, `ErrMempoolIsFull` 20, `ErrTxTooLarge` 21), from its RPC error.
+pub fn comet_refusal(error: &str) -> Option<(u32, &'static str)> {
+    let e = error.to_ascii_lowercase();
+    if e.contains("tx already exists in cache") {
+        Some((19, "tx already in mempool"))
+    } else if e.contains("mempool is full") {
+        Some((20, "mempool is full"))
+    } else if e.contains("tx too large") {
+        Some((21, "tx too large"))
+    } else {
+        None
+    }
+}
+
+/// `TxDecode`: a tx's bytes as the `Tx` they hold (nothing else checked: a client inspects
+/// what it has, valid or not, as the Cosmos SDK's).
+pub fn tx_decode(tx_bytes: &[u8]) -> Result<txpb::Tx, Status> {
+    if tx_bytes.is_empty() {
+        return Err(Status::invalid_argument("invalid empty tx bytes"));
+    }
+    let raw = txpb::TxRaw::decode(tx_bytes)
+        .map_err(|e| Status::invalid_argument(format!("decoding TxRaw: {e}")))?;
+    let body = txpb::TxBody::decode(raw.body_bytes.as_slice())
+        .map_err(|e| Status::invalid_argument(format!("decoding TxBody: {e}")))?;
+    let auth_info = txpb::AuthInfo::decode(raw.auth_info_bytes.as_slice())
+        .map_err(|e| Status::invalid_argument(format!("decoding AuthInfo: {e}")))?;
+    Ok(txpb::Tx {
+        body: Some(body),
+        auth_info: Some(auth_info),
+        signatures: raw.signatures,
+    })
+}
+
+/// `TxEncode`: a `Tx` as the `TxRaw` bytes a node accepts.
+pub fn tx_encode(tx: Option<&txpb::Tx>) -> Result<Vec<u8>, Status> {
+    let tx = tx.ok_or_else(|| Status::invalid_argument("invalid empty tx"))?;
+    Ok(txpb::TxRaw {
+        body_bytes: tx
+            .body
+            .as_ref()
+            .map(|b| b.encode_to_vec())
+            .unwrap_or_default(),
+        auth_info_bytes: tx
+            .auth_info
+            .as_ref()
+            .map(|a| a.encode_to_vec())
+            .unwrap_or_default(),
+        signatures: tx.signatures.clone(),
+    }
+    .encode_to_vec())
 }
 
 fn not_served(method: &str) -> Status {
@@ -437,6 +670,16 @@ pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::
     let routes = tonic::service::Routes::new(txpb::service_server::ServiceServer::new(
         TxService::new(app.clone(), rpc_addr),
     ))
+    .add_service(
+        cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::service_server::ServiceServer::new(
+            crate::cosmos_services::TendermintService::new(app.clone(), rpc_addr),
+        ),
+    )
+    .add_service(
+        cosmos_sdk_proto::cosmos::base::node::v1beta1::service_server::ServiceServer::new(
+            crate::cosmos_services::NodeService::new(app.clone()),
+        ),
+    )
     .add_service(reflection_v1)
     .add_service(reflection_v1alpha)
     .into_axum_router()

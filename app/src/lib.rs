@@ -6,6 +6,7 @@ pub mod abci_server;
 pub mod allocator;
 pub mod app;
 pub mod config;
+pub mod cosmos_services;
 pub mod grpc;
 pub mod lifecycle;
 pub mod modules;

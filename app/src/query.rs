@@ -19,6 +19,8 @@ use crate::tx::params::{load_chain_id, load_params};
 use crate::tx::{decode_tx, run_tx, TxEnv, TxOutcome};
 
 pub const SIMULATE_PATH: &str = "/cosmos.tx.v1beta1.Service/Simulate";
+/// The auth params clients read (cosmjs, Keplr): the app's tx params under the SDK's names.
+pub const AUTH_PARAMS_PATH: &str = "/cosmos.auth.v1beta1.Query/Params";
 pub const APP_SIMULATE_PATH: &str = "/app/simulate";
 /// The `field_type` of the proof op `/store/<module>/key` returns.
 pub const PROOF_OP_TYPE: &str = "ics23:jmt";
@@ -166,6 +168,22 @@ pub fn grpc_query(
         let outcome = simulate(store, router, &raw)?;
         let version = resolve_height(store, 0)?;
         return Ok((simulate_response(outcome)?.encode_to_vec(), version));
+    }
+    if path == AUTH_PARAMS_PATH {
+        let version = resolve_height(store, height)?;
+        let state = state_at(store, version);
+        let p = load_params(&state)?;
+        let params = cosmos_sdk_proto::cosmos::auth::v1beta1::Params {
+            max_memo_characters: p.max_memo_characters,
+            tx_sig_limit: p.tx_sig_limit,
+            tx_size_cost_per_byte: p.gas.tx_size_cost_per_byte,
+            sig_verify_cost_ed25519: p.gas.sig_verify_cost_ed25519,
+            sig_verify_cost_secp256k1: p.gas.sig_verify_cost_secp256k1,
+        };
+        let resp = cosmos_sdk_proto::cosmos::auth::v1beta1::QueryParamsResponse {
+            params: Some(params),
+        };
+        return Ok((resp.encode_to_vec(), version));
     }
     let route = router.for_query(path).ok_or_else(|| {
         sdk::UNKNOWN_REQUEST.with(format!("no module answers query path {}", echo_input(path)))
