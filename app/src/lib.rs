@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod grpc;
 pub mod lifecycle;
+pub mod metrics;
 pub mod modules;
 pub mod node;
 pub mod preverify;

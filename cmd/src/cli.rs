@@ -96,6 +96,8 @@ pub enum GenesisCmd {
     },
     /// Check that the genesis app_state parses and its supplies add up.
     Validate,
+    /// Add a genesis validator (app_state.validators, which InitChain hands CometBFT).
+    AddValidator(crate::commands::genesis::AddValidatorArgs),
 }
 
 #[derive(Subcommand, Debug)]
