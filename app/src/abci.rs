@@ -248,13 +248,16 @@ impl Application for StoaApp {
         let txs: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
         match self.execute_block(&header, &txs) {
             Ok(r) => {
-                if let Some(m) = self.metrics() {
-                    m.observe_block(
-                        self.router(),
-                        &txs,
-                        r.tx_results.iter().map(|o| o.code),
-                        started.elapsed(),
-                    );
+                if self.metrics().is_some() {
+                    // Naming each tx's message types decodes its body again: off the
+                    // consensus thread, so FinalizeBlock answers no later for it.
+                    let (app, elapsed) = (self.clone(), started.elapsed());
+                    let codes: Vec<u32> = r.tx_results.iter().map(|o| o.code).collect();
+                    rayon::spawn(move || {
+                        if let Some(m) = app.metrics() {
+                            m.observe_block(app.router(), &txs, codes.into_iter(), elapsed);
+                        }
+                    });
                 }
                 ResponseFinalizeBlock {
                     events: into_abci_all(r.events),

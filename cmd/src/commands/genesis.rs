@@ -1,6 +1,6 @@
 //! `stoad genesis add-account`, `add-validator` and `validate`: edits and checks of the bank
-//! and validators sections of the genesis `app_state` (docs/DEVELOPING.md). Supply is never stored: it is the
-//! sum of balances, so moving coins out of the reserve keeps it unchanged.
+//! and validators sections of the genesis `app_state` (docs/DEVELOPING.md). Supply is never
+//! stored: it is the sum of balances, so moving coins out of the reserve keeps it unchanged.
 
 use super::Ctx;
 use crate::cli::GenesisCmd;
