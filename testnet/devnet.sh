@@ -8,8 +8,8 @@
 #   ./testnet/devnet.sh resume    start the processes again on the existing state (after stop)
 #
 # Environment: STOA_PROFILE=dev uses the debug build (target/debug/stoad) instead of --release;
-# STOA_RPC_PORT / STOA_P2P_PORT / STOA_ABCI_PORT / STOA_GRPC_PORT change the ports (defaults
-# 26657 / 26656 / 26658 / 9090); STOA_LOCALNET moves .localnet; STOA_NO_DEMO=1 skips the demo;
+# STOA_RPC_PORT / STOA_P2P_PORT / STOA_ABCI_PORT / STOA_GRPC_PORT / STOA_METRICS_PORT change the
+# ports (defaults 26657 / 26656 / 26658 / 9090 / 26660); STOA_LOCALNET moves .localnet; STOA_NO_DEMO=1 skips the demo;
 # STOA_SKIP_BUILD=1 uses the stoad already built for the profile.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -48,7 +48,7 @@ cmd_status() {
 
 check_ports_free() {
   local p
-  for p in "$RPC_PORT" "$P2P_PORT" "$ABCI_PORT" "$GRPC_PORT"; do
+  for p in "$RPC_PORT" "$P2P_PORT" "$ABCI_PORT" "$GRPC_PORT" "$METRICS_PORT"; do
     if port_open "$p"; then die "port 127.0.0.1:$p is already in use (another devnet? try ./testnet/devnet.sh stop, or set STOA_*_PORT)"; fi
   done
 }
@@ -88,23 +88,23 @@ configure_home() {
     set_toml "$app" "" abci_addr "\"127.0.0.1:$ABCI_PORT\""
     set_toml "$app" "" grpc_addr "\"127.0.0.1:$GRPC_PORT\""
     set_toml "$app" "" rpc_addr "\"$NODE_RPC\""
+    set_toml "$app" "" metrics_addr "\"127.0.0.1:$METRICS_PORT\""
   else
     warn "stoad init wrote no $app; stoad runs on its defaults"
   fi
 }
 
 # ensure_genesis: the genesis must carry our chain id, Stoa's app_state and the node's validator
+# (in app_state.validators, which InitChain hands CometBFT; CometBFT's own list stays empty)
 ensure_genesis() {
   local gen="$NODE_HOME/config/genesis.json" tmp
   [ -f "$NODE_HOME/config/priv_validator_key.json" ] && [ -f "$gen" ] || "$COMETBFT" init --home "$NODE_HOME" >/dev/null
   tmp="$(mktemp)"
-  if [ "$(jq '.validators // [] | length' "$gen")" = 0 ]; then
+  if [ "$(jq '.app_state.validators // [] | length' "$gen")" = 0 ]; then
     say "adding the node's validator key to the genesis"
-    jq --slurpfile pv "$NODE_HOME/config/priv_validator_key.json" \
-      '.validators = [{address: $pv[0].address, pub_key: $pv[0].pub_key, power: "10", name: "node0"}]' "$gen" >"$tmp"
-    cat "$tmp" >"$gen"
+    "$STOAD" genesis add-validator --pubkey "$NODE_HOME/config/priv_validator_key.json" --power 10 --name node0 --home "$NODE_HOME" >/dev/null
   fi
-  jq --arg id "$CHAIN_ID" '.chain_id = $id' "$gen" >"$tmp" && cat "$tmp" >"$gen"
+  jq --arg id "$CHAIN_ID" '.chain_id = $id | .validators = []' "$gen" >"$tmp" && cat "$tmp" >"$gen"
   rm -f "$tmp"
   [ "$(jq '.app_state | type' "$gen")" = '"object"' ] || die "genesis has no app_state object (stoad init should write it)"
   [ "$(jq '.app_state.bank // null | type' "$gen")" = '"object"' ] || warn "genesis app_state has no bank section"
@@ -127,7 +127,7 @@ init_node() {
   mkdir -p "$NODE_HOME"
   cat >"$LOCALNET/devnet.env" <<PORTS
 # written by testnet/devnet.sh: ports and build profile of this devnet (the environment still wins)
-: "\${STOA_RPC_PORT:=$RPC_PORT}" "\${STOA_P2P_PORT:=$P2P_PORT}" "\${STOA_ABCI_PORT:=$ABCI_PORT}" "\${STOA_GRPC_PORT:=$GRPC_PORT}" "\${STOA_PROFILE:=$STOA_PROFILE}"
+: "\${STOA_RPC_PORT:=$RPC_PORT}" "\${STOA_P2P_PORT:=$P2P_PORT}" "\${STOA_ABCI_PORT:=$ABCI_PORT}" "\${STOA_GRPC_PORT:=$GRPC_PORT}" "\${STOA_METRICS_PORT:=$METRICS_PORT}" "\${STOA_PROFILE:=$STOA_PROFILE}"
 PORTS
   # The demo keys live in the test keyring (no passphrase); init records it in client.toml.
   "$STOAD" init --chain-id "$CHAIN_ID" --fast-blocks --keyring-backend test --home "$NODE_HOME" >"$LOCALNET/init.log" 2>&1 \

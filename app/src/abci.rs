@@ -14,6 +14,10 @@ use tendermint_proto::v0_38::abci::{
     ResponseProcessProposal, ResponseQuery,
 };
 
+use stoa_framework::{ValidatorKey, ValidatorUpdate};
+use tendermint_proto::v0_38::abci::ValidatorUpdate as AbciValidatorUpdate;
+use tendermint_proto::v0_38::crypto::{public_key, PublicKey};
+
 use crate::app::StoaApp;
 use crate::lifecycle::BlockHeader;
 use crate::tx::events::into_abci_all;
@@ -36,6 +40,18 @@ pub fn proto_tx_size(len: usize) -> u64 {
         varint += 1;
     }
     1 + varint + len as u64
+}
+
+/// A validator update as CometBFT's ABCI carries it (powers are capped far below `i64::MAX`).
+pub fn abci_validator_update(u: &ValidatorUpdate) -> AbciValidatorUpdate {
+    let sum = match &u.pub_key {
+        ValidatorKey::Ed25519(k) => public_key::Sum::Ed25519(k.to_vec()),
+        ValidatorKey::Secp256k1(k) => public_key::Sum::Secp256k1(k.to_vec()),
+    };
+    AbciValidatorUpdate {
+        pub_key: Some(PublicKey { sum: Some(sum) }),
+        power: to_i64(u.power),
+    }
 }
 
 fn exec_result(o: TxOutcome) -> ExecTxResult {
@@ -77,13 +93,15 @@ impl Application for StoaApp {
             .time
             .map(|t| (t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
             .unwrap_or((0, 0));
-        match self.apply_genesis_at(&request.chain_id, initial_height, genesis_time, &app_state) {
-            Ok(app_hash) => {
-                tracing::info!(chain_id = %request.chain_id, initial_height, app_hash = %hex::encode_upper(app_hash), "genesis applied");
+        match self.init_genesis(&request.chain_id, initial_height, genesis_time, &app_state) {
+            Ok(g) => {
+                tracing::info!(chain_id = %request.chain_id, initial_height, app_hash = %hex::encode_upper(g.app_hash), validators = g.validators.len(), "genesis applied");
+                // An empty list keeps the validators of CometBFT's genesis.json; a non-empty
+                // one replaces them (CometBFT halts if both are empty).
                 ResponseInitChain {
                     consensus_params: None,
-                    validators: vec![],
-                    app_hash: Bytes::from(app_hash.to_vec()),
+                    validators: g.validators.iter().map(abci_validator_update).collect(),
+                    app_hash: Bytes::from(g.app_hash.to_vec()),
                 }
             }
             Err(e) => halt(&format!("InitChain: {e}")),
@@ -97,6 +115,9 @@ impl Application for StoaApp {
     fn check_tx(&self, request: RequestCheckTx) -> ResponseCheckTx {
         let recheck = request.r#type == CheckTxType::Recheck as i32;
         let o = self.check_tx_bytes(&request.tx, recheck);
+        if let Some(m) = self.metrics() {
+            m.observe_check_tx(recheck, o.code == 0);
+        }
         ResponseCheckTx {
             code: o.code,
             data: Bytes::from(o.data),
@@ -110,8 +131,13 @@ impl Application for StoaApp {
     }
 
     fn commit(&self) -> ResponseCommit {
+        let started = std::time::Instant::now();
+        let checkpoint = self.store().staged_checkpoint().unwrap_or(false);
         match self.commit_block() {
             Ok(height) => {
+                if let Some(m) = self.metrics() {
+                    m.observe_commit(height, checkpoint, started.elapsed());
+                }
                 tracing::debug!(height, "committed");
                 ResponseCommit { retain_height: 0 }
             }
@@ -218,15 +244,33 @@ impl Application for StoaApp {
             hash: request.hash.to_vec(),
             proposer: request.proposer_address.to_vec(),
         };
+        let started = std::time::Instant::now();
         let txs: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
         match self.execute_block(&header, &txs) {
-            Ok(r) => ResponseFinalizeBlock {
-                events: into_abci_all(r.events),
-                tx_results: r.tx_results.into_iter().map(exec_result).collect(),
-                validator_updates: vec![],
-                consensus_param_updates: None,
-                app_hash: Bytes::from(r.app_hash.to_vec()),
-            },
+            Ok(r) => {
+                if self.metrics().is_some() {
+                    // Naming each tx's message types decodes its body again: off the
+                    // consensus thread, so FinalizeBlock answers no later for it.
+                    let (app, elapsed) = (self.clone(), started.elapsed());
+                    let codes: Vec<u32> = r.tx_results.iter().map(|o| o.code).collect();
+                    rayon::spawn(move || {
+                        if let Some(m) = app.metrics() {
+                            m.observe_block(app.router(), &txs, codes.into_iter(), elapsed);
+                        }
+                    });
+                }
+                ResponseFinalizeBlock {
+                    events: into_abci_all(r.events),
+                    tx_results: r.tx_results.into_iter().map(exec_result).collect(),
+                    validator_updates: r
+                        .validator_updates
+                        .iter()
+                        .map(abci_validator_update)
+                        .collect(),
+                    consensus_param_updates: None,
+                    app_hash: Bytes::from(r.app_hash.to_vec()),
+                }
+            }
             Err(e) => halt(&format!("FinalizeBlock at height {}: {e}", header.height)),
         }
     }

@@ -2,19 +2,35 @@
 //! Prepare/Process/FinalizeBlock, Commit) share one lock; CheckTx has its own mempool state;
 //! queries read the committed store directly and wait for neither.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use stoa_bank::{AuthKeeper, BankKeeper};
 use stoa_framework::block_record::{clock_in, record_genesis_time, FrameworkParams};
 use stoa_framework::fixed::Dec;
 use stoa_framework::state::WriteSet;
-use stoa_framework::{sdk, BlockInfo, Ctx, ExecMode, State, StoaError, StoaResult, Store};
+use stoa_framework::validators;
+use stoa_framework::{
+    sdk, BlockInfo, Ctx, ExecMode, State, StoaError, StoaResult, Store, ValidatorUpdate,
+};
 
 use crate::lifecycle::{self, BlockEnv, BlockHeader, BlockResult};
 use crate::modules::Router;
 use crate::tx::params::{self, load_chain_id, load_params, TxParams};
 use crate::tx::sigcache::{SigCache, Verified};
 use crate::tx::{decode_tx, run_tx, TxEnv, TxOutcome};
+
+/// The genesis `app_state` sections the app itself reads (every other one is a module's):
+/// `tx` (tx params), `fw` (framework params), `validators` (the first validator set, which
+/// the state does not keep: CometBFT owns the set until a staking module takes it over).
+pub const APP_SECTIONS: &[&str] = &["tx", "fw", "validators"];
+
+/// What InitChain answers: the genesis app hash and the validators of the genesis
+/// `validators` section (empty when CometBFT's genesis.json names them).
+#[derive(Clone, Debug)]
+pub struct GenesisOutcome {
+    pub app_hash: [u8; 32],
+    pub validators: Vec<ValidatorUpdate>,
+}
 
 /// Node-local settings (from app.toml), none of which affect consensus.
 #[derive(Clone, Debug, Default)]
@@ -39,6 +55,8 @@ pub(crate) struct Shared {
     sig_cache: SigCache,
     consensus: Mutex<Consensus>,
     mempool: Mutex<Mempool>,
+    /// Prometheus metrics, when the node serves them (set once at start).
+    metrics: OnceLock<Arc<crate::metrics::Metrics>>,
 }
 
 #[derive(Default)]
@@ -111,8 +129,18 @@ impl StoaApp {
                     ..Default::default()
                 }),
                 mempool: Mutex::new(mempool),
+                metrics: OnceLock::new(),
             }),
         }
+    }
+
+    /// Records this node's metrics from now on (a second call is ignored).
+    pub fn set_metrics(&self, metrics: Arc<crate::metrics::Metrics>) {
+        let _ = self.shared.metrics.set(metrics);
+    }
+
+    pub fn metrics(&self) -> Option<&crate::metrics::Metrics> {
+        self.shared.metrics.get().map(Arc::as_ref)
     }
 
     pub fn store(&self) -> &Store {
@@ -152,6 +180,19 @@ impl StoaApp {
         genesis_time: (i64, u32),
         app_state: &serde_json::Value,
     ) -> StoaResult<[u8; 32]> {
+        self.init_genesis(chain_id, initial_height, genesis_time, app_state)
+            .map(|g| g.app_hash)
+    }
+
+    /// As [`StoaApp::apply_genesis_at`], also returning the genesis validators (app_state's
+    /// `validators` section), which InitChain hands CometBFT.
+    pub fn init_genesis(
+        &self,
+        chain_id: &str,
+        initial_height: u64,
+        genesis_time: (i64, u32),
+        app_state: &serde_json::Value,
+    ) -> StoaResult<GenesisOutcome> {
         let sh = &self.shared;
         if let Some(c) = sh.store.last_commit() {
             return Err(sdk::INVALID_REQUEST.with(format!(
@@ -164,7 +205,7 @@ impl StoaApp {
             .as_object()
             .ok_or_else(|| sdk::JSON_UNMARSHAL.with("app_state must be a JSON object"))?;
         for key in obj.keys() {
-            if key != "tx" && key != "fw" && sh.router.by_name(key).is_none() {
+            if !APP_SECTIONS.contains(&key.as_str()) && sh.router.by_name(key).is_none() {
                 return Err(sdk::INVALID_REQUEST.with(format!(
                     "app_state has a section {key:?} that no module owns"
                 )));
@@ -172,6 +213,13 @@ impl StoaApp {
         }
         let tx_genesis =
             params::parse_genesis(obj.get("tx").unwrap_or(&params::default_genesis()))?;
+        let validators = match obj.get("validators") {
+            Some(v) => validators::parse_genesis(v)?
+                .into_iter()
+                .map(|v| v.update)
+                .collect(),
+            None => Vec::new(),
+        };
 
         let mut state = State::new(sh.store.clone());
         let fw_params: Option<FrameworkParams> = obj
@@ -230,7 +278,10 @@ impl StoaApp {
         c.chain_id = chain_id.to_string();
         c.genesis = Some((initial_height, writes));
         c.finalized = None;
-        Ok(app_hash)
+        Ok(GenesisOutcome {
+            app_hash,
+            validators,
+        })
     }
 
     /// The tx params in force for the next block (genesis writes included before block one).

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use stoa_framework::fixed::Dec;
 use stoa_framework::validate_denom;
 
+/// CometBFT's own Prometheus endpoint defaults to :26660 too: a node that turns both on sets
+/// one of them elsewhere (the localnet puts CometBFT's on 26661).
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:26660";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AppConfig {
@@ -24,6 +28,8 @@ pub struct AppConfig {
     pub retention: u64,
     /// Run every module's invariants after every block (slow; for devnets and tests).
     pub check_invariants: bool,
+    /// Prometheus metrics (`GET /metrics`) listen address; empty turns them off.
+    pub metrics_addr: String,
 }
 
 impl Default for AppConfig {
@@ -35,6 +41,7 @@ impl Default for AppConfig {
             minimum_gas_prices: "0.001ustor,0.001ucomp,0.0001uusdc,0.001umind".into(),
             retention: 1000,
             check_invariants: false,
+            metrics_addr: DEFAULT_METRICS_ADDR.into(),
         }
     }
 }

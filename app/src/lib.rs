@@ -9,6 +9,7 @@ pub mod config;
 pub mod cosmos_services;
 pub mod grpc;
 pub mod lifecycle;
+pub mod metrics;
 pub mod modules;
 pub mod node;
 pub mod preverify;

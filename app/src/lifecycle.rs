@@ -2,12 +2,16 @@
 //! module in order, decode every tx and verify all their signatures in parallel (except those
 //! CheckTx already verified; the verification starts before the first tx and runs alongside),
 //! then each tx in order (ante, then its messages in a branch that is dropped on failure),
-//! end-block hooks, invariants when configured, and finally the store computes the app hash.
+//! end-block hooks, the modules' validator set updates, invariants when configured, and finally
+//! the store computes the app hash.
 
 use rayon::prelude::*;
 use stoa_bank::{AuthKeeper, BankKeeper};
 use stoa_framework::block_record::{block_hash_retention, record_block};
-use stoa_framework::{sdk, BlockInfo, Ctx, Event, ExecMode, State, StoaError, StoaResult, Store};
+use stoa_framework::validators::check_updates;
+use stoa_framework::{
+    sdk, BlockInfo, Ctx, Event, ExecMode, State, StoaError, StoaResult, Store, ValidatorUpdate,
+};
 
 use crate::modules::Router;
 use crate::preverify::{
@@ -47,6 +51,8 @@ pub struct BlockResult {
     pub app_hash: [u8; 32],
     /// The hashes of the block's decodable txs (the only ones CheckTx can have cached).
     pub tx_hashes: Vec<[u8; 32]>,
+    /// Validator set changes from the modules' `validator_updates` hooks, in module order.
+    pub validator_updates: Vec<ValidatorUpdate>,
 }
 
 /// Executes one block on `state` (the committed store plus, for the first block, the genesis
@@ -140,7 +146,7 @@ pub fn execute_block(
         };
         (speculative, real)
     });
-    let (tx_results, end_events, app_hash) = if real == assumed {
+    let (tx_results, end_events, validator_updates, app_hash) = if real == assumed {
         speculative?
     } else {
         run_txs_and_end_block(env, &tx_env, store, start, &block, header, &decoded, &real)?
@@ -158,6 +164,7 @@ pub fn execute_block(
         events,
         app_hash,
         tx_hashes,
+        validator_updates,
     })
 }
 
@@ -171,8 +178,9 @@ struct Ahead {
 
 /// Steps 3 to 5 of a block: every tx in order (ante, then its messages in a branch dropped on
 /// failure) with the given signature verdicts, end block (every module in order, then the
-/// invariants if configured), and the new app hash (the store stages the block's writes as
-/// the next version). Returns the tx outcomes, the end-block events and the app hash.
+/// invariants if configured), the modules' validator updates, and the new app hash (the store
+/// stages the block's writes as the next version). Returns the tx outcomes, the end-block
+/// events, the validator updates and the app hash.
 #[allow(clippy::too_many_arguments)]
 fn run_txs_and_end_block(
     env: &BlockEnv<'_>,
@@ -183,7 +191,7 @@ fn run_txs_and_end_block(
     header: &BlockHeader,
     decoded: &[StoaResult<DecodedTx>],
     ahead: &Ahead,
-) -> StoaResult<(Vec<TxOutcome>, Vec<Event>, [u8; 32])> {
+) -> StoaResult<EndOfBlock> {
     let mut tx_results = Vec::with_capacity(decoded.len());
     for (i, tx) in decoded.iter().enumerate() {
         let outcome = match tx {
@@ -207,25 +215,38 @@ fn run_txs_and_end_block(
         tx_results.push(outcome);
     }
 
-    let events = {
+    let (events, updates) = {
         let mut ctx = Ctx::unmetered(&mut state, block.clone(), ExecMode::Finalize);
         for m in env.router.modules() {
             ctx.in_module(m.name(), |ctx| m.end_block(ctx))
                 .map_err(|e| halt(m.name(), "end_block", e))?;
         }
+        // After every end_block, so a staking module sees the block's slashing and rewards.
+        let mut updates = Vec::new();
+        for m in env.router.modules() {
+            updates.extend(
+                ctx.in_module(m.name(), |ctx| m.validator_updates(ctx))
+                    .map_err(|e| halt(m.name(), "validator_updates", e))?,
+            );
+        }
+        check_updates(&updates).map_err(|e| halt("app", "validator_updates", e))?;
         let events = with_mode(ctx.take_events(), "EndBlock");
         if env.check_invariants {
             check_invariants(env.router, &mut ctx)?;
         }
-        events
+        (events, updates)
     };
 
     let writes = state.take_writes();
     let app_hash = store
         .prepare_owned(header.height, writes)
         .map_err(|e| sdk::IO.with(format!("preparing version {}: {e}", header.height)))?;
-    Ok((tx_results, events, app_hash))
+    Ok((tx_results, events, updates, app_hash))
 }
+
+/// What [`run_txs_and_end_block`] returns: tx outcomes, end-block events, validator updates
+/// and the app hash.
+type EndOfBlock = (Vec<TxOutcome>, Vec<Event>, Vec<ValidatorUpdate>, [u8; 32]);
 
 /// Registers the module accounts of modules added after genesis, the first time the chain
 /// runs them (an upgrade that adds a module needs no migration for its accounts).

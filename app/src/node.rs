@@ -58,6 +58,16 @@ pub fn start_with(
             }
         })?;
 
+    if !config.metrics_addr.is_empty() {
+        // A port in use stops the node, as a taken gRPC port does: an operator who asked for
+        // metrics should not find out from an empty dashboard.
+        let listener = crate::metrics::bind(&config.metrics_addr)?;
+        let metrics = std::sync::Arc::new(crate::metrics::Metrics::new(Some(store_path(home)))?);
+        app.set_metrics(metrics.clone());
+        crate::metrics::serve(listener, metrics)?;
+        tracing::info!(metrics = %config.metrics_addr, "serving Prometheus metrics at /metrics");
+    }
+
     let addr = AbciAddr::parse(&config.abci_addr, home)?;
     let server = AbciServer::bind(&addr, app, Limits::from_home(home))?;
     tracing::info!(abci = %server.local_addr(), grpc = %config.grpc_addr, "stoad serving");

@@ -20,6 +20,7 @@ fn start_serves_abci_and_grpc() {
     let config = AppConfig {
         abci_addr: format!("127.0.0.1:{}", free_port()),
         grpc_addr: format!("127.0.0.1:{}", free_port()),
+        metrics_addr: format!("127.0.0.1:{}", free_port()),
         ..AppConfig::default()
     };
     config.write(home.path()).unwrap();

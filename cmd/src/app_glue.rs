@@ -129,13 +129,19 @@ fn validate_with_modules(app_state: &Value) -> Result<bool> {
         .ok_or_else(|| anyhow!("app_state must be a JSON object"))?;
     let modules = stoa_app::modules::modules();
     for key in obj.keys() {
-        if key != "tx" && !modules.iter().any(|m| m.name() == key) {
+        if !stoa_app::app::APP_SECTIONS.contains(&key.as_str())
+            && !modules.iter().any(|m| m.name() == key)
+        {
             bail!("app_state has a section {key:?} that no module owns");
         }
     }
     if let Some(tx) = obj.get("tx") {
         stoa_app::tx::params::parse_genesis(tx)
             .map_err(|e| anyhow!("section \"tx\": {}", e.log))?;
+    }
+    if let Some(v) = obj.get("validators") {
+        stoa_framework::validators::parse_genesis(v)
+            .map_err(|e| anyhow!("section \"validators\": {}", e.log))?;
     }
     for m in &modules {
         let section = obj

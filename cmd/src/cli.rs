@@ -113,6 +113,8 @@ pub enum GenesisCmd {
     Validate,
     /// Set the storage market's params to a profile: public (default), devnet or test.
     StorageProfile { name: String },
+    /// Add a genesis validator (app_state.validators, which InitChain hands CometBFT).
+    AddValidator(crate::commands::genesis::AddValidatorArgs),
 }
 
 #[derive(Subcommand, Debug)]

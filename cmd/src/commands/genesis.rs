@@ -1,6 +1,6 @@
-//! `stoad genesis add-account` and `stoad genesis validate`: edits and checks of the bank
-//! section of the genesis `app_state` (docs/DEVELOPING.md). Supply is never stored: it is the
-//! sum of balances, so moving coins out of the reserve keeps it unchanged.
+//! `stoad genesis add-account`, `add-validator` and `validate`: edits and checks of the bank
+//! and validators sections of the genesis `app_state` (docs/DEVELOPING.md). Supply is never
+//! stored: it is the sum of balances, so moving coins out of the reserve keeps it unchanged.
 
 use super::Ctx;
 use crate::cli::GenesisCmd;
@@ -10,6 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use stoa_framework::fixed::Dec;
+use stoa_framework::validators::{self, ValidatorKey};
 use stoa_framework::{Address, Coin, Coins};
 
 pub fn run(ctx: &Ctx, cmd: GenesisCmd) -> Result<()> {
@@ -20,7 +21,88 @@ pub fn run(ctx: &Ctx, cmd: GenesisCmd) -> Result<()> {
         } => add_account(ctx, &address_or_key, &coins),
         GenesisCmd::Validate => validate(ctx),
         GenesisCmd::StorageProfile { name } => super::storage::genesis_profile(ctx, &name),
+        GenesisCmd::AddValidator(args) => add_validator(ctx, args),
     }
+}
+
+/// `stoad genesis add-validator`: the validator's consensus key and power.
+#[derive(clap::Args, Debug)]
+pub struct AddValidatorArgs {
+    /// The validator's consensus public key: CometBFT's JSON
+    /// (`{"type":"tendermint/PubKeyEd25519","value":"..."}`, as `cometbft show-validator`
+    /// prints it), the base64 of an ed25519 key, or the path of a priv_validator_key.json.
+    #[arg(long)]
+    pub pubkey: String,
+    /// Voting power (above 0).
+    #[arg(long)]
+    pub power: u64,
+    /// A name for the validator (CometBFT shows it in /validators of genesis.json only).
+    #[arg(long, default_value = "")]
+    pub name: String,
+}
+
+/// Reads `--pubkey`: a file (priv_validator_key.json or show-validator's output), JSON, or
+/// the bare base64 of an ed25519 key.
+fn parse_validator_key(arg: &str) -> Result<ValidatorKey> {
+    let path = std::path::Path::new(arg);
+    let text = if !arg.trim_start().starts_with('{') && path.is_file() {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+    } else {
+        arg.to_string()
+    };
+    let text = text.trim();
+    if text.starts_with('{') {
+        let v: Value = serde_json::from_str(text).context("--pubkey is not valid JSON")?;
+        // priv_validator_key.json carries the public key under pub_key
+        let key = v.get("pub_key").unwrap_or(&v);
+        return ValidatorKey::from_json(key).map_err(fw);
+    }
+    ValidatorKey::from_base64(validators::ED25519_TYPE, text).map_err(fw)
+}
+
+fn add_validator(ctx: &Ctx, args: AddValidatorArgs) -> Result<()> {
+    let key = parse_validator_key(&args.pubkey)?;
+    if args.power == 0 {
+        bail!("--power must be above 0");
+    }
+    let mut genesis = home::read_genesis(&ctx.home)?;
+    let app_state = genesis
+        .get_mut("app_state")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| anyhow!("genesis has no app_state (run `stoad init` first)"))?;
+    let list = app_state
+        .entry("validators")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let arr = list
+        .as_array_mut()
+        .ok_or_else(|| anyhow!("app_state.validators must be a list"))?;
+    arr.push(validators::genesis_entry(&args.name, &key, args.power));
+    // The whole section again: a key listed twice or a total over CometBFT's cap is refused
+    // here, before a node would halt at InitChain.
+    let parsed = validators::parse_genesis(list).map_err(fw)?;
+    home::write_genesis(&ctx.home, &genesis)?;
+    let total: u64 = parsed.iter().map(|v| v.update.power).sum();
+    if ctx.json() {
+        return print_json(&json!({
+            "name": args.name,
+            "pub_key": key.to_json(),
+            "power": args.power.to_string(),
+            "validators": parsed.len(),
+            "total_power": total.to_string(),
+        }));
+    }
+    crate::outln!(
+        "genesis validator {} ({}) with power {}: {} validators, total power {total}",
+        if args.name.is_empty() {
+            "-"
+        } else {
+            &args.name
+        },
+        key.to_json()["value"].as_str().unwrap_or(""),
+        args.power,
+        parsed.len()
+    );
+    Ok(())
 }
 
 fn fw(e: stoa_framework::StoaError) -> anyhow::Error {

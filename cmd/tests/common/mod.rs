@@ -67,6 +67,8 @@ pub struct Ports {
     pub p2p: u16,
     pub abci: u16,
     pub grpc: u16,
+    /// stoad's Prometheus metrics (app.toml metrics_addr).
+    pub metrics: u16,
 }
 
 /// A key to create: name, algorithm, genesis coins ("100ustor,5uusdc"; "" = no genesis account).
@@ -316,12 +318,13 @@ impl Net {
         } else {
             (Some(tmp), home)
         };
-        let p = free_ports(4);
+        let p = free_ports(5);
         let ports = Ports {
             rpc: p[0],
             p2p: p[1],
             abci: p[2],
             grpc: p[3],
+            metrics: p[4],
         };
         let mut net = Net {
             home,
@@ -463,7 +466,14 @@ impl Net {
             t = stoa_cmd::toml_edit::set_key(&t, section, k, &v).expect("edit config.toml");
         }
         fs::write(&path, t).unwrap();
-        // app.toml: `stoad init` already wrote abci_addr, grpc_addr and rpc_addr from the flags.
+        // app.toml: `stoad init` already wrote abci_addr, grpc_addr and rpc_addr from the flags;
+        // metrics on a port of their own, so tests running side by side do not collide.
+        let path = cfg.join("app.toml");
+        let t = fs::read_to_string(&path).expect("app.toml");
+        let metrics = format!("\"127.0.0.1:{}\"", p.metrics);
+        let t = stoa_cmd::toml_edit::set_key(&t, None, "metrics_addr", &metrics)
+            .expect("edit app.toml");
+        fs::write(&path, t).unwrap();
     }
 
     /// Run `stoad ARGS` to completion.

@@ -2,7 +2,7 @@
 //! the `Module` trait with one handler per message, errors with stable codes, typed events,
 //! coin math, fixed-point types and functions (`fixed`, `math`), account keys with signature
 //! checks (`crypto`), params (`params`), the clock and randomness (`block_record`,
-//! `schedule`), and shared economics: payment streams, reward pools, vesting.
+//! `schedule`), validator set changes (`validators`), and shared economics: payment streams, reward pools, vesting.
 
 pub mod address;
 pub mod be_bytes;
@@ -24,6 +24,7 @@ pub mod state_key;
 pub mod store;
 pub mod stream;
 pub mod typed;
+pub mod validators;
 pub mod vesting;
 
 pub use address::{module_address, Address, BECH32_PREFIX};
@@ -39,6 +40,7 @@ pub use module::{
 pub use params::Params;
 pub use state::{Order, State};
 pub use store::{CommitInfo, Store, StoreError};
+pub use validators::{ValidatorKey, ValidatorUpdate};
 
 /// The result type of everything that runs inside a block.
 pub type StoaResult<T> = Result<T, StoaError>;

@@ -7,6 +7,7 @@ use crate::address::Address;
 use crate::ctx::{BlockInfo, Ctx};
 use crate::error::{sdk, StoaError};
 use crate::state::State;
+use crate::validators::ValidatorUpdate;
 use crate::StoaResult;
 use prost::Message as _;
 
@@ -234,6 +235,14 @@ pub trait Module: Send + Sync {
 
     fn end_block(&self, _ctx: &mut Ctx<'_>) -> Result<(), StoaError> {
         Ok(())
+    }
+
+    /// Changes to CometBFT's validator set from this block (power 0 removes a validator), run
+    /// after every module's `end_block`; none by default. CometBFT applies them from height
+    /// H+2. Only a module that owns the validator set (staking) returns any; a key updated by
+    /// two modules in one block halts the chain.
+    fn validator_updates(&self, _ctx: &mut Ctx<'_>) -> Result<Vec<ValidatorUpdate>, StoaError> {
+        Ok(Vec::new())
     }
 
     /// Checks the module's invariants (e.g. supply equals the sum of balances); an error names

@@ -599,6 +599,12 @@ impl Store {
         Ok(info)
     }
 
+    /// Whether the staged version, once committed, is a checkpoint (the overlay folds into the
+    /// checkpointed map: the slow commits); `None` if nothing is staged. For metrics.
+    pub fn staged_checkpoint(&self) -> Option<bool> {
+        self.lock_staged().as_ref().map(|s| s.checkpoint)
+    }
+
     /// Root at a retained version; `None` for a version that was never committed or lies in
     /// the future; an error for a pruned one.
     pub fn root_at(&self, version: u64) -> Result<Option<[u8; 32]>, StoreError> {
