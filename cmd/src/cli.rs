@@ -54,6 +54,9 @@ pub enum Command {
     Tx(TxCmd),
     /// Query chain state over gRPC (or CometBFT RPC for txs and proofs).
     Query(QueryCmd),
+    /// Offline forecasts by the chain's own functions (no node needed).
+    #[command(subcommand)]
+    Sim(crate::commands::sim::SimCmd),
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +188,9 @@ pub enum TxSub {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
+    /// Compute market transactions (devices, stake, heartbeats, orders, leases, buyback, jobs).
+    #[command(subcommand)]
+    Compute(crate::commands::compute::ComputeTx),
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +262,10 @@ pub enum QuerySub {
     /// Accounts.
     #[command(subcommand)]
     Auth(AuthQuery),
+    /// The compute market: devices (ranked as matching ranks), orders, leases, jobs, stakes,
+    /// buyback, emission, params.
+    #[command(subcommand)]
+    Compute(crate::commands::compute::ComputeQuery),
     /// A transaction by hash (CometBFT RPC).
     Tx {
         /// The tx hash (hex).

@@ -49,6 +49,7 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
             };
             sign_and_broadcast(ctx, &cmd.node, &key, vec![any], &tx).await
         }
+        TxSub::Compute(c) => super::compute::run_tx(ctx, &cmd.node, c).await,
     }
 }
 
