@@ -16,7 +16,7 @@ use stoa_app::{AppOptions, StoaApp};
 use stoa_compute::device::refile;
 use stoa_compute::state::{DEVICES, NEXT_DEVICE, NEXT_ORDER, OPEN_ORDERS, ORDERS};
 use stoa_compute::ComputeParams;
-use stoa_framework::{module_address, Address, BlockInfo, Ctx, ExecMode, State, Store};
+use stoa_framework::{Address, BlockInfo, Ctx, ExecMode, State, Store};
 use stoa_proto::compute::v1 as pb;
 
 #[global_allocator]
@@ -142,7 +142,7 @@ fn market(n: u64, params: &ComputeParams) -> Market {
         .as_array_mut()
         .expect("balances");
     balances.push(serde_json::json!({
-        "address": module_address(stoa_compute::ESCROW).to_string(),
+        "address": renter.to_string(),
         "coins": [{"denom": "ucomp", "amount": escrow.to_string()}],
     }));
     genesis["compute"] = serde_json::json!({ "params": params });
@@ -160,7 +160,7 @@ fn market(n: u64, params: &ComputeParams) -> Market {
     app.execute_block(&hdr, &[]).expect("block 1");
     app.commit_block().expect("commit 1");
     drop(app);
-    let mut version = 1;
+    let mut version = store.last_commit().map_or(0, |c| c.version);
     let started = Instant::now();
     let chunk = 50_000;
     let mut next = 0;
@@ -186,6 +186,16 @@ fn market(n: u64, params: &ComputeParams) -> Market {
     {
         let mut ctx = Ctx::unmetered(&mut state, block(version + 1, T0), ExecMode::Finalize);
         ctx.in_module(stoa_compute::MODULE_NAME, |ctx| {
+            // The deposits move into escrow, as `MsgCreateOrder` moves them.
+            let coins =
+                stoa_framework::Coins::from_list(vec![stoa_framework::Coin::new(escrow, "ucomp")])?;
+            stoa_bank::BankSend::send_to_module(
+                &stoa_bank::BankKeeper,
+                ctx,
+                &renter,
+                stoa_compute::ESCROW,
+                &coins,
+            )?;
             for id in 0..ORDERS_OPEN {
                 ORDERS.save(ctx, &id, &order(id, &renter))?;
                 OPEN_ORDERS.save(ctx, &id, &vec![1])?;
