@@ -3,7 +3,12 @@
 //! same machine, how fast those 5,000 signatures verify alone (parallel; ed25519 batched) —
 //! the limit the block can approach. Prints a summary with the ratio at the end.
 //!
-//! Run: `cargo bench -p stoa-app --bench finalize_block`
+//! Then a block of 5,000 compute heartbeats (each device's account sends its heartbeat, signed
+//! by the worker key over the answer to the current challenge), which must cost no more than
+//! the block of 5,000 ed25519 bank sends.
+//!
+//! Run: `cargo bench -p stoa-app --bench finalize_block` (`STOA_BENCH_SCHEMES=ed25519` for the
+//! ed25519 sends and the heartbeats only)
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -92,6 +97,8 @@ struct Chain {
     numbers: Vec<u64>,
     /// The next sequence of every account (all move together: one tx each per block).
     sequence: u64,
+    /// Seconds between blocks.
+    spacing: i64,
     _dir: tempfile::TempDir,
 }
 
@@ -110,11 +117,17 @@ fn send_tx(
             amount: "1".into(),
         }],
     };
+    let any = Any {
+        type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
+        value: msg.encode_to_vec(),
+    };
+    sign_tx(key, any, number, sequence, 100_000)
+}
+
+/// A signed tx of one message paying 0.001ustor per unit of gas: (tx bytes, sign doc).
+fn sign_tx(key: &Key, msg: Any, number: u64, sequence: u64, gas_limit: u64) -> (Vec<u8>, Vec<u8>) {
     let body = TxBody {
-        messages: vec![Any {
-            type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
-            value: msg.encode_to_vec(),
-        }],
+        messages: vec![msg],
         ..Default::default()
     };
     let pk = key.pub_key().to_any();
@@ -135,9 +148,9 @@ fn send_tx(
         fee: Some(Fee {
             amount: vec![ProtoCoin {
                 denom: "ustor".into(),
-                amount: "100".into(),
+                amount: (gas_limit / 1_000).to_string(),
             }],
-            gas_limit: 100_000,
+            gas_limit,
             ..Default::default()
         }),
         tip: None,
@@ -164,11 +177,17 @@ fn send_tx(
 }
 
 fn header(height: u64) -> BlockHeader {
+    header_every(height, 5)
+}
+
+/// Block `height` of a chain whose blocks are `spacing` seconds apart, from a whole minute
+/// (so that with 60 s every block opens a heartbeat challenge).
+fn header_every(height: u64, spacing: i64) -> BlockHeader {
     let mut hash = vec![0u8; 32];
     hash[..8].copy_from_slice(&height.to_be_bytes());
     BlockHeader {
         height,
-        time_seconds: 1_700_000_000 + 5 * height as i64,
+        time_seconds: 1_699_999_980 + spacing * height as i64,
         time_nanos: 0,
         hash,
         proposer: vec![1; 20],
@@ -205,8 +224,92 @@ impl Chain {
             addrs,
             numbers,
             sequence: 0,
+            spacing: 5,
             _dir: dir,
         }
+    }
+
+    /// An ed25519 chain whose 5,000 accounts each registered a CPU device (worker key = the
+    /// account's key) and brought it online; blocks 60 s apart, so every block has a new
+    /// challenge to answer.
+    fn with_devices() -> Chain {
+        let mut chain = Chain::new(Scheme::Ed25519);
+        chain.spacing = 60;
+        let seq = chain.sequence;
+        let txs: Vec<Vec<u8>> = (0..chain.keys.len())
+            .into_par_iter()
+            .map(|i| {
+                let Key::Ed(k) = &chain.keys[i] else {
+                    unreachable!("ed25519 chain")
+                };
+                let m = stoa_proto::compute::v1::MsgRegisterDevice {
+                    owner: chain.addrs[i].to_string(),
+                    worker_key: k.verifying_key().to_bytes().to_vec(),
+                    enc_key: vec![9; 32],
+                    gpu_model: "CPU".into(),
+                    gpu_count: 1,
+                    region: "eu".into(),
+                    prices: vec![stoa_proto::compute::v1::Price {
+                        denom: "ucomp".into(),
+                        amount: "36000".into(),
+                    }],
+                    self_stake: "200000000".into(),
+                    ..Default::default()
+                };
+                let any = Any {
+                    type_url: "/stoa.compute.v1.MsgRegisterDevice".into(),
+                    value: m.encode_to_vec(),
+                };
+                sign_tx(&chain.keys[i], any, chain.numbers[i], seq, 400_000).0
+            })
+            .collect();
+        chain.sequence += 1;
+        chain.run(&txs);
+        for _ in 0..3 {
+            let txs = chain.heartbeat_block();
+            chain.run(&txs);
+        }
+        chain
+    }
+
+    /// The next block: every device answers the current challenge, its account sending it.
+    fn heartbeat_block(&mut self) -> Vec<Vec<u8>> {
+        use stoa_compute::heartbeat::{challenge_answer, heartbeat_sign_bytes};
+        use stoa_proto::compute::v1::{MsgHeartbeat, QueryDeviceRequest, QueryDeviceResponse};
+        let (raw, _) = stoa_app::query::grpc_query(
+            self.app.store(),
+            self.app.router(),
+            "/stoa.compute.v1.Query/Device",
+            &QueryDeviceRequest { device_id: 0 }.encode_to_vec(),
+            0,
+        )
+        .expect("device query");
+        let q = QueryDeviceResponse::decode(raw.as_slice()).expect("device");
+        let seed: [u8; 32] = q.challenge_seed.as_slice().try_into().expect("seed drawn");
+        let seq = self.sequence;
+        self.sequence += 1;
+        (0..self.keys.len())
+            .into_par_iter()
+            .map(|i| {
+                let id = i as u64;
+                let mut m = MsgHeartbeat {
+                    sender: self.addrs[i].to_string(),
+                    device_id: id,
+                    challenge_time: q.challenge_time,
+                    answer: challenge_answer(id, &seed),
+                    net_mbps: 900,
+                    gpu_util_bps: 5_000,
+                    gpu_temp_c: 60,
+                    signature: vec![],
+                };
+                m.signature = self.keys[i].sign(&heartbeat_sign_bytes(&m));
+                let any = Any {
+                    type_url: "/stoa.compute.v1.MsgHeartbeat".into(),
+                    value: m.encode_to_vec(),
+                };
+                sign_tx(&self.keys[i], any, self.numbers[i], seq, 200_000).0
+            })
+            .collect()
     }
 
     /// The next block: account i sends 1ucomp to account i+1.
@@ -233,7 +336,10 @@ impl Chain {
         let height = self.app.last_commit().0 + 1;
         perf_control("enable");
         let start = Instant::now();
-        let r = self.app.execute_block(&header(height), txs).expect("block");
+        let r = self
+            .app
+            .execute_block(&header_every(height, self.spacing), txs)
+            .expect("block");
         let finalize = start.elapsed();
         self.app.commit_block().expect("commit");
         let took = start.elapsed();
@@ -309,8 +415,13 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(8));
     group.throughput(Throughput::Elements(TXS as u64));
+    // STOA_BENCH_SCHEMES=ed25519 runs only the ed25519 sends (and the heartbeats).
+    let only = std::env::var("STOA_BENCH_SCHEMES").unwrap_or_default();
     for scheme in [Scheme::Secp256k1, Scheme::Ed25519] {
         let name = format!("{scheme:?}").to_lowercase();
+        if !only.is_empty() && !only.split(',').any(|s| s == name) {
+            continue;
+        }
         let mut chain = Chain::new(scheme);
 
         // The limit: the same block's 5,000 signatures, verified alone, as the block does.
@@ -383,6 +494,26 @@ fn bench(c: &mut Criterion) {
             },
         );
     }
+
+    // A block of 5,000 heartbeats (ed25519 tx signers; the worker key signs the heartbeat
+    // too), to compare with the block of 5,000 ed25519 bank sends above.
+    let mut chain = Chain::with_devices();
+    group.bench_function(
+        BenchmarkId::new("finalize_block_commit", "heartbeats_ed25519"),
+        |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let txs = chain.heartbeat_block();
+                    let (took, finalize) = chain.run(&txs);
+                    record("block/heartbeat", took);
+                    record("finalize/heartbeat", finalize);
+                    total += took;
+                }
+                total
+            })
+        },
+    );
     group.finish();
 }
 
@@ -431,6 +562,16 @@ fn summary(_c: &mut Criterion) {
                 TXS as f64 / checked.as_secs_f64()
             );
         }
+    }
+    let beats = of("block/heartbeat");
+    let sends = of("block/ed25519");
+    if !beats.is_zero() && !sends.is_zero() {
+        println!(
+            "heartbeat: FinalizeBlock + Commit {:>7.1} ms (FinalizeBlock {:>6.1} ms) for {TXS} heartbeats = {:.2}x the block of {TXS} ed25519 bank sends",
+            beats.as_secs_f64() * 1e3,
+            of("finalize/heartbeat").as_secs_f64() * 1e3,
+            beats.as_secs_f64() / sends.as_secs_f64()
+        );
     }
 }
 

@@ -553,6 +553,12 @@ fn devices_leases_fees_offline_and_buyback_add_up_and_replay_identically() {
         }
     }
     assert!(closed_at > 0, "lease 0 closed when device 1 went offline");
+    // In the first block at or after its last heartbeat + offline_after (blocks are 50 s
+    // apart), though its offline check was queued at its first heartbeat's deadline.
+    assert!(
+        closed_at >= last1 + 180 && closed_at < last1 + 180 + 50,
+        "{closed_at} vs {last1}"
+    );
     let l = c.lease(0);
     assert_eq!(
         (l.state.as_str(), l.close_reason.as_str()),
@@ -624,6 +630,14 @@ fn devices_leases_fees_offline_and_buyback_add_up_and_replay_identically() {
         (l.state.as_str(), l.close_reason.as_str()),
         ("closed", "insufficient_funds")
     );
+    // Device 0 answered far more than history_len (24) challenges: its history is the ring's
+    // 24 latest samples in time order, the last one its last heartbeat; it never went offline.
+    let q0 = c.device(0);
+    let last0 = q0.device.as_ref().unwrap().health.unwrap().last_heartbeat;
+    assert_eq!(q0.device.as_ref().unwrap().status, "online");
+    assert_eq!(q0.history.len(), 24);
+    assert!(q0.history.windows(2).all(|w| w[0].time < w[1].time));
+    assert_eq!(q0.history.last().unwrap().time, last0);
     let supplier_fee = escrow_b * 225 / 10_000;
     assert_eq!(
         c.bal(&o0.addr(), "uusdc") - o0_usdc,
@@ -672,6 +686,12 @@ fn devices_leases_fees_offline_and_buyback_add_up_and_replay_identically() {
     assert_eq!(leases(&c.apps[0]).len(), 2);
 }
 
+/// The figures `stoad sim compute-emission` prints (cmd/tests/cli_sim_compute.rs has the same
+/// literals): ucomp emitted after month 1 and after month 12, and the pool.
+const MONTH_1: u128 = 3_524_486_199_736;
+const YEAR_1: u128 = 40_000_000_000_000;
+const POOL: u128 = 300_000_000_000_000;
+
 #[test]
 fn emission_follows_the_schedule_to_online_devices_by_weight() {
     let keys: Vec<Key> = (21..=24).map(Key::secp).collect();
@@ -689,10 +709,26 @@ fn emission_follows_the_schedule_to_online_devices_by_weight() {
     let [o0, o1, o2, staker] = &mut a[..] else {
         unreachable!()
     };
+    // Weights (multiplier x GPUs, COMPUTE.md rule 8): 1.5 x 2 = 3, 1 x 4 = 4, 4 x 1 = 4.
+    let (wt0, wt1, wt2) = (3u128, 4u128, 4u128);
     let txs = [
-        o0.tx(vec![register(&o0.addr(), &w0, "RTX3090", 4, "eu", STAKE)]),
+        o0.tx(vec![register(
+            &o0.addr(),
+            &w0,
+            "RTX4090",
+            2,
+            "eu",
+            600_000_000,
+        )]),
         o1.tx(vec![register(&o1.addr(), &w1, "RTX3090", 4, "us", STAKE)]),
-        o2.tx(vec![register(&o2.addr(), &w2, "RTX3090", 4, "us", STAKE)]),
+        o2.tx(vec![register(
+            &o2.addr(),
+            &w2,
+            "H100",
+            1,
+            "us",
+            800_000_000,
+        )]),
         staker.tx(vec![any(&pb::MsgStake {
             staker: staker.addr().to_string(),
             device_id: 1,
@@ -700,7 +736,7 @@ fn emission_follows_the_schedule_to_online_devices_by_weight() {
         })]),
     ];
     c.ok(5, &txs);
-    // Devices 0 and 1 come online; device 2 never does.
+    // Devices 0 and 1 come online; device 2 only after month 12.
     let beat = |c: &Chain, a: &mut Acct, dev: u64, w: &Key| {
         let m = c.heartbeat(&a.addr(), dev, w);
         a.tx(vec![any(&m)])
@@ -726,7 +762,8 @@ fn emission_follows_the_schedule_to_online_devices_by_weight() {
     assert_eq!(e.emission.unwrap().emitted, want.to_string());
     assert_eq!(c.supply("ucomp") - supply0, want);
 
-    // To the end of month 1, of month 12, and past the pool's end (month 198): the same.
+    // To the end of month 1, of month 12, and past the pool's end (month 198): the same
+    // function, and the same figures `stoad sim compute-emission` prints.
     let at = |c: &mut Chain, when: i64| {
         let dt = start + when - c.time;
         c.ok(dt, &[]);
@@ -736,14 +773,20 @@ fn emission_follows_the_schedule_to_online_devices_by_weight() {
         assert_eq!(got, emitted_by(&p.emission, when));
         got
     };
-    assert_eq!(at(&mut c, MONTH), month_amount(&p.emission, 1));
+    assert_eq!(at(&mut c, MONTH), MONTH_1);
+    assert_eq!(MONTH_1, month_amount(&p.emission, 1));
     let year = at(&mut c, 12 * MONTH);
+    assert_eq!(year, YEAR_1);
     assert!(year.abs_diff(40_000_000_000_000) <= 1, "{year}");
-    assert_eq!(at(&mut c, 200 * MONTH), p.emission.total);
-    assert_eq!(c.supply("ucomp") - supply0, p.emission.total);
+    // Device 2 comes online now: it shares only what is emitted from here on.
+    let txs = [beat(&c, o2, 2, &w2)];
+    c.ok(5, &txs);
+    assert_eq!(at(&mut c, 200 * MONTH), POOL);
+    assert_eq!(POOL, p.emission.total);
+    assert_eq!(c.supply("ucomp") - supply0, POOL);
 
-    // Paid out: devices 0 and 1 (equal weight) share it, device 1's staker gets 20% of
-    // device 1's half; device 2 (never online) gets nothing.
+    // Paid out by weight to the devices online at each tick: year one to devices 0 and 1
+    // (3 : 4), the rest to all three (3 : 4 : 4); device 1's staker gets 20% of device 1's.
     let before: Vec<u128> = [o0.addr(), o1.addr(), o2.addr(), staker.addr()]
         .iter()
         .map(|x| c.bal(x, "ucomp"))
@@ -762,13 +805,23 @@ fn emission_follows_the_schedule_to_online_devices_by_weight() {
         .zip(&before)
         .map(|(x, b)| c.bal(x, "ucomp") - b)
         .collect();
-    let half = p.emission.total / 2;
-    assert!(gain[0].abs_diff(half) <= 2, "{gain:?}");
-    assert_eq!(gain[2], 0);
-    let staker_part = (gain[1] + gain[3]) * 2_000 / 10_000;
-    assert!(gain[3].abs_diff(staker_part) <= 2, "{gain:?}");
+    let rest = POOL - YEAR_1;
+    let share = |w: u128| YEAR_1 * w / (wt0 + wt1) + rest * w / (wt0 + wt1 + wt2);
+    let want0 = share(wt0);
+    let want1 = share(wt1);
+    let want2 = rest * wt2 / (wt0 + wt1 + wt2);
+    assert!(gain[0].abs_diff(want0) <= 3, "{gain:?} vs {want0}");
+    assert!(gain[2].abs_diff(want2) <= 3, "{gain:?} vs {want2}");
     assert!(
-        gain[1] + gain[3] <= half + 2 && gain[1] + gain[3] + 4 >= half,
-        "{gain:?}"
+        (gain[1] + gain[3]).abs_diff(want1) <= 3,
+        "{gain:?} vs {want1}"
+    );
+    assert!(gain[3].abs_diff(want1 * 2_000 / 10_000) <= 3, "{gain:?}");
+    // Nothing is left unpaid but rounding dust.
+    let rewards = module_address("compute_rewards");
+    assert!(
+        c.bal(&rewards, "ucomp") <= 10,
+        "{}",
+        c.bal(&rewards, "ucomp")
     );
 }

@@ -69,6 +69,9 @@ pub enum Command {
     Rent(Box<crate::commands::rent::RentArgs>),
     /// Storage market client tools (sign deal proposals).
     Client(crate::commands::storage::ClientCmd),
+    /// Offline forecasts by the chain's own functions (no node needed).
+    #[command(subcommand)]
+    Sim(crate::commands::sim::SimCmd),
 }
 
 #[derive(Args, Debug)]
@@ -227,6 +230,9 @@ pub enum TxSub {
     /// Storage market transactions.
     #[command(subcommand)]
     Storage(crate::commands::storage::StorageTx),
+    /// Compute market transactions (devices, stake, heartbeats, orders, leases, buyback, jobs).
+    #[command(subcommand)]
+    Compute(crate::commands::compute::ComputeTx),
 }
 
 #[derive(Subcommand, Debug)]
@@ -329,6 +335,10 @@ pub enum QuerySub {
     /// The storage market.
     #[command(subcommand)]
     Storage(crate::commands::storage::StorageQuery),
+    /// The compute market: devices (ranked as matching ranks), orders, leases, jobs, stakes,
+    /// buyback, emission, params.
+    #[command(subcommand)]
+    Compute(crate::commands::compute::ComputeQuery),
     /// A transaction by hash (CometBFT RPC).
     Tx {
         /// The tx hash (hex).

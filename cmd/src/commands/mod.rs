@@ -2,6 +2,7 @@
 //! resolved home, output format and keyring, and address-or-key-name resolution.
 
 pub mod chain;
+pub mod compute;
 pub mod config;
 pub mod genesis;
 pub mod init;
@@ -9,6 +10,7 @@ pub mod keys;
 pub mod offline;
 pub mod query;
 pub mod rent;
+pub mod sim;
 pub mod start;
 pub mod storage;
 pub mod tx;
@@ -177,6 +179,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             ctx.resolve_node(&mut cmd.node);
             block_on(storage::run_client(&ctx, cmd))
         }
+        Command::Sim(cmd) => sim::run(&ctx, cmd).map(|_| 0),
     }
 }
 

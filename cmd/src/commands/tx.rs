@@ -54,6 +54,7 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
         TxSub::Offline(c) => super::offline::run(ctx, &cmd.node, c).await,
         TxSub::Msg(args) => super::tx_msg::run(ctx, &cmd.node, args).await,
         TxSub::Storage(sub) => super::storage::run_tx(ctx, &cmd.node, sub).await,
+        TxSub::Compute(c) => super::compute::run_tx(ctx, &cmd.node, c).await,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Heartbeats: signed by the device's worker key (checked before the block, in parallel with
 //! the block's signatures), carrying the answer to the device's current challenge and its
 //! health figures; and the end-block detection of devices whose heartbeats stopped, which
-//! closes their leases and slashes them.
+//! closes their leases and slashes them. A heartbeat of an online device writes only the
+//! device and one history slot (a block of them must cost no more than a block of sends).
 //!
 //! The challenge of time `t` (a multiple of `heartbeat_interval`) has the seed
 //! `randomness_at("stoa/compute/challenge", t)`, drawn by the first block of that minute; its
@@ -121,26 +122,23 @@ impl<B: ComputeBank> MsgHandler for Heartbeat<B> {
             } else {
                 h.downtime_s = h.downtime_s.saturating_add(gap);
             }
-            OFFLINE_AT.remove(
-                ctx,
-                last.saturating_add(p.offline_after),
-                &d.id.to_be_bytes(),
-            )?;
         }
         h.last_heartbeat = now;
         h.net_mbps = m.net_mbps;
         h.gpu_util_bps = m.gpu_util_bps;
         d.health = Some(h);
-        OFFLINE_AT.push(
-            ctx,
-            now.saturating_add(p.offline_after),
-            &d.id.to_be_bytes(),
-        )?;
         record_sample(ctx, &p, &d, m, now)?;
-        if d.status == ONLINE {
-            // Keep the device's emission current before its rank moves.
-            device::pull_rewards(&self.0, ctx, &p, &d)?;
-        } else if !d.spoofed {
+        // An online device already has its offline check queued (at an earlier heartbeat's
+        // deadline; `detect_offline` moves it to the latest one when it comes due), so a
+        // heartbeat writes no queue entry. Its emission accrues in the pool, paid when the
+        // device is next touched (claim, stake change, going offline): a heartbeat does not
+        // change its weight.
+        if d.status != ONLINE && !d.spoofed {
+            OFFLINE_AT.push(
+                ctx,
+                now.saturating_add(p.offline_after),
+                &d.id.to_be_bytes(),
+            )?;
             set_online(ctx, &p, &mut d)?;
         }
         refile(ctx, &mut d)?;
@@ -149,6 +147,9 @@ impl<B: ComputeBank> MsgHandler for Heartbeat<B> {
     }
 }
 
+/// Files the sample in the device's ring of `history_len` slots, the slot of the challenge
+/// answered (`challenge_time / heartbeat_interval`, which only grows): one write that
+/// overwrites the sample `history_len` challenges older, no counter and no delete.
 fn record_sample(
     ctx: &mut Ctx<'_>,
     p: &ComputeParams,
@@ -156,21 +157,17 @@ fn record_sample(
     m: &pb::MsgHeartbeat,
     now: i64,
 ) -> Result<(), StoaError> {
-    let seq = HISTORY_SEQ.get(ctx, &d.id)?.unwrap_or(0);
+    let slot = (m.challenge_time / p.heartbeat_interval).unsigned_abs() % p.history_len;
     HISTORY.save(
         ctx,
-        &(d.id, seq),
+        &(d.id, slot),
         &pb::HealthSample {
             time: now,
             net_mbps: m.net_mbps,
             gpu_util_bps: m.gpu_util_bps,
             gpu_temp_c: m.gpu_temp_c,
         },
-    )?;
-    if seq >= p.history_len {
-        HISTORY.remove(ctx, &(d.id, seq - p.history_len))?;
-    }
-    HISTORY_SEQ.save(ctx, &d.id, &(seq + 1))
+    )
 }
 
 /// End block: devices whose heartbeat is overdue go offline; each of their active leases is
@@ -184,6 +181,16 @@ pub fn detect_offline(bank: &impl ComputeBank, ctx: &mut Ctx<'_>) -> Result<(), 
             continue;
         };
         if d.status != ONLINE {
+            continue;
+        }
+        // Heartbeats since the entry was queued: check again at the latest one's deadline.
+        let deadline = d
+            .health
+            .as_ref()
+            .map_or(0, |h| h.last_heartbeat)
+            .saturating_add(p.offline_after);
+        if deadline > now {
+            OFFLINE_AT.push(ctx, deadline, &id.to_be_bytes())?;
             continue;
         }
         set_not_online(bank, ctx, &p, &mut d, device::OFFLINE)?;

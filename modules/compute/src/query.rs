@@ -68,10 +68,12 @@ fn device(
     req: pb::QueryDeviceRequest,
 ) -> Result<pb::QueryDeviceResponse, StoaError> {
     let d = load_device(ctx, req.device_id)?;
-    let history = HISTORY
+    let mut history: Vec<pb::HealthSample> = HISTORY
         .prefix_iter(ctx, &req.device_id, Order::Ascending)
         .map(|r| r.map(|(_, s)| s))
         .collect::<Result<_, _>>()?;
+    // The ring's slots in time order, oldest first.
+    history.sort_by_key(|s| s.time);
     let p = params::load(ctx)?;
     let t = challenge_time(&p, ctx.block_time());
     let seed = ctx.randomness_at(CHALLENGE_DOMAIN, t)?;

@@ -55,9 +55,9 @@ pub static LEASES_BY_RENTER: MultiIndex<String, u64, Lease> =
 pub const DEVICE_LEASES: Map<(u64, u64), Vec<u8>, Raw> = Map::new(MODULE_NAME, "device_leases");
 
 pub const JOBS: Map<(u64, u64), Job> = Map::new(MODULE_NAME, "jobs");
-/// `(device, sequence)`: the last `history_len` health samples.
+/// `(device, slot)`: a ring of `history_len` health samples, the slot of a sample being its
+/// challenge's index (`challenge_time / heartbeat_interval`) modulo `history_len`.
 pub const HISTORY: Map<(u64, u64), HealthSample> = Map::new(MODULE_NAME, "history");
-pub const HISTORY_SEQ: Map<u64, u64, BigEndian<u64>> = Map::new(MODULE_NAME, "history_seq");
 
 /// The emission pool's books: devices hold shares (multiplier x GPUs) while online.
 pub const EMISSION_POOL: Item<RewardPool> = Item::new(MODULE_NAME, "emission_pool");
