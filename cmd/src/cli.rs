@@ -54,6 +54,9 @@ pub enum Command {
     Tx(TxCmd),
     /// Query chain state over gRPC (or CometBFT RPC for txs and proofs).
     Query(QueryCmd),
+    /// Offline simulations through the modules' own code (JSON on stdin, JSON on stdout).
+    #[command(subcommand)]
+    Sim(crate::commands::sim::SimCmd),
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +188,9 @@ pub enum TxSub {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
+    /// Intelligence market transactions (subnets, registration, weights, stake).
+    #[command(subcommand)]
+    Intelligence(crate::commands::intelligence::IntelligenceTx),
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +262,9 @@ pub enum QuerySub {
     /// Accounts.
     #[command(subcommand)]
     Auth(AuthQuery),
+    /// The intelligence market: subnets, metagraph, stake, issuance.
+    #[command(subcommand)]
+    Intelligence(crate::commands::intelligence::IntelligenceQuery),
     /// A transaction by hash (CometBFT RPC).
     Tx {
         /// The tx hash (hex).

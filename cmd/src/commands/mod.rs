@@ -3,8 +3,10 @@
 
 pub mod genesis;
 pub mod init;
+pub mod intelligence;
 pub mod keys;
 pub mod query;
+pub mod sim;
 pub mod start;
 pub mod tx;
 
@@ -67,6 +69,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Start(args) => start::run(&ctx, args).map(|_| 0),
         Command::Tx(cmd) => block_on(tx::run(&ctx, cmd)),
         Command::Query(cmd) => block_on(query::run(&ctx, cmd)),
+        Command::Sim(cmd) => sim::run(&ctx, cmd),
     }
 }
 

@@ -76,6 +76,7 @@ pub async fn run(ctx: &Ctx, cmd: QueryCmd) -> Result<i32> {
                 );
             }
         }
+        QuerySub::Intelligence(q) => super::intelligence::query(ctx, node, q).await?,
         QuerySub::Tx { hash } => {
             let h = parse_hash(&hash)?;
             let rpc = client::rpc(&node.node)?;

@@ -49,6 +49,7 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
             };
             sign_and_broadcast(ctx, &cmd.node, &key, vec![any], &tx).await
         }
+        TxSub::Intelligence(t) => super::intelligence::tx(ctx, &cmd.node, t).await,
     }
 }
 

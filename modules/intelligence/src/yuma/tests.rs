@@ -309,6 +309,20 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    /// Any n up to 4096 (the largest subnet), any sparse weights and bonds, any stakes and
+    /// hyperparameters: an output of n entries, never a panic, never more than the emission.
+    #[test]
+    fn no_panic_for_any_n_up_to_4096(input in arb_input(4096)) {
+        let out = epoch(&input).unwrap();
+        prop_assert_eq!(out.emission.len(), input.n as usize);
+        let paid: u128 = out.server_emission.iter().chain(&out.validator_emission).map(|x| *x as u128).sum();
+        prop_assert!(paid <= input.emission as u128);
+    }
+}
+
 #[test]
 fn no_panic_at_4096_uids_with_arbitrary_weights() {
     let mut rng = proptest::test_runner::TestRng::deterministic_rng(
