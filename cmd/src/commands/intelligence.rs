@@ -199,7 +199,10 @@ pub async fn query(ctx: &Ctx, node: &NodeArgs, q: IntelligenceQuery) -> Result<(
         IntelligenceQuery::Metagraph { netuid } => {
             let neurons = metagraph(&mut c, netuid).await?;
             if ctx.json() {
-                let v = neurons.iter().map(proto_json).collect::<Result<Vec<_>>>()?;
+                let v = neurons
+                    .iter()
+                    .map(neuron_json)
+                    .collect::<Result<Vec<_>>>()?;
                 return print_json(&v);
             }
             let mut t = table(&[
@@ -251,7 +254,7 @@ pub async fn query(ctx: &Ctx, node: &NodeArgs, q: IntelligenceQuery) -> Result<(
                 .neuron
                 .ok_or_else(|| anyhow!("no neuron {netuid}/{uid}"))?;
             if ctx.json() {
-                return print_json(&proto_json(&n)?);
+                return print_json(&neuron_json(&n)?);
             }
             let bonds = n
                 .bonds
@@ -367,6 +370,16 @@ pub async fn query(ctx: &Ctx, node: &NodeArgs, q: IntelligenceQuery) -> Result<(
         }
     }
     Ok(())
+}
+
+/// A neuron as JSON: its proto fields, `axon` null for a neuron that never served one (proto
+/// JSON would leave the field out).
+fn neuron_json(n: &pb::Neuron) -> Result<serde_json::Value> {
+    let mut v = proto_json(n)?;
+    if v.get("axon").is_none() {
+        v["axon"] = serde_json::Value::Null;
+    }
+    Ok(v)
 }
 
 /// Every neuron of a subnet, following the metagraph's pages.
@@ -496,8 +509,9 @@ pub enum IntelligenceTx {
         port: u32,
         #[arg(long, default_value_t = 4)]
         protocol: u32,
-        #[arg(long, default_value_t = 0)]
-        version: u64,
+        /// The axon's software version.
+        #[arg(long = "axon-version", default_value_t = 0)]
+        axon_version: u64,
         #[command(flatten)]
         tx: TxFlags,
     },
@@ -641,7 +655,7 @@ pub async fn tx(ctx: &Ctx, node: &NodeArgs, t: IntelligenceTx) -> Result<i32> {
             ip,
             port,
             protocol,
-            version,
+            axon_version,
             tx,
         } => {
             let m = pb::MsgServeAxon {
@@ -650,7 +664,7 @@ pub async fn tx(ctx: &Ctx, node: &NodeArgs, t: IntelligenceTx) -> Result<i32> {
                 ip,
                 port,
                 protocol,
-                version,
+                version: axon_version,
             };
             (hotkey, any(m), tx)
         }
@@ -771,6 +785,12 @@ mod tests {
         for bad in ["", "[]", "{", "{\"n\": 1}", "{\"n\": -1}", "null"] {
             assert!(yuma_epoch_json(bad.as_bytes()).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
     }
 
     #[test]
