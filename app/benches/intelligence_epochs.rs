@@ -202,7 +202,7 @@ fn main() {
     for _ in 0..10 {
         let h = app.last_commit().0 + 1;
         let (d, epochs) = timed_block(&app);
-        if h % 2 == 0 {
+        if h.is_multiple_of(2) {
             assert_eq!(epochs, nets.len(), "height {h}");
             with.push(d);
         } else {
@@ -224,5 +224,8 @@ fn main() {
         nets.len()
     );
     show("  heights with the 8 epochs", &mut with);
-    show("  heights without (issuance only; root's empty epoch)", &mut without);
+    show(
+        "  heights without (issuance only; root's empty epoch)",
+        &mut without,
+    );
 }
