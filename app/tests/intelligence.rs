@@ -15,6 +15,7 @@ use stoa_bank::BankKeeper;
 use stoa_framework::{module_address, Address, Any, Module, Store};
 use stoa_intelligence::handler::commit_hash;
 use stoa_intelligence::issuance::issuance_due;
+use stoa_intelligence::subnet::epoch_index;
 use stoa_intelligence::IntelligenceModule;
 use stoa_proto::intelligence::v1 as pb;
 use tendermint_abci::Application as _;
@@ -667,6 +668,54 @@ fn bad_inputs_are_refused_with_their_codes_and_move_nothing() {
     );
     assert_code(&r, "intelligence", 23, "at most 1800");
     assert_eq!(snapshot(&app), before, "no MIND moved");
+
+    // A reveal after its window (the epoch after the commit's) is refused and stores nothing.
+    let mut h = subnet(&app, 1).hyperparams.unwrap();
+    h.commit_reveal = true;
+    h.tempo = 2;
+    ok(&exec(
+        &app,
+        &owner,
+        vec![any(pb::MsgSetHyperparams {
+            owner: owner.address().to_string(),
+            netuid: 1,
+            hyperparams: Some(h),
+        })],
+    ));
+    let salt = b"late".to_vec();
+    ok(&exec(
+        &app,
+        &v,
+        vec![any(pb::MsgCommitWeights {
+            hotkey: a.to_string(),
+            netuid: 1,
+            hash: commit_hash(&a, 1, &[1], &[7], &salt, 0),
+        })],
+    ));
+    let committed = epoch_index(1, 2, app.last_commit().0);
+    let updated = |app: &StoaApp| {
+        metagraph(app, 1)
+            .iter()
+            .find(|n| n.hotkey == a.to_string())
+            .map(|n| n.last_update)
+            .unwrap()
+    };
+    let last = updated(&app);
+    // Epochs of subnet 1 are 3 blocks long: 7 blocks on, the window has passed.
+    run_to(&app, app.last_commit().0 + 7);
+    let late = any(pb::MsgRevealWeights {
+        hotkey: a.to_string(),
+        netuid: 1,
+        uids: vec![1],
+        values: vec![7],
+        salt,
+        version_key: 0,
+    });
+    let now = epoch_index(1, 2, app.last_commit().0 + 1);
+    assert!(now > committed + 1, "epoch {now} is past the window");
+    let window = format!("committed in epoch {committed}, now {now}");
+    assert_code(&exec(&app, &v, vec![late]), "intelligence", 20, &window);
+    assert_eq!(updated(&app), last, "no weights stored");
 }
 
 #[test]

@@ -69,7 +69,7 @@ pub enum Command {
     Rent(Box<crate::commands::rent::RentArgs>),
     /// Storage market client tools (sign deal proposals).
     Client(crate::commands::storage::ClientCmd),
-    /// Offline forecasts by the chain's own functions (no node needed).
+    /// Offline simulations and forecasts through the modules' own code (no node needed).
     #[command(subcommand)]
     Sim(crate::commands::sim::SimCmd),
 }
@@ -233,6 +233,9 @@ pub enum TxSub {
     /// Compute market transactions (devices, stake, heartbeats, orders, leases, buyback, jobs).
     #[command(subcommand)]
     Compute(crate::commands::compute::ComputeTx),
+    /// Intelligence market transactions (subnets, registration, weights, stake).
+    #[command(subcommand)]
+    Intelligence(crate::commands::intelligence::IntelligenceTx),
 }
 
 #[derive(Subcommand, Debug)]
@@ -339,6 +342,9 @@ pub enum QuerySub {
     /// buyback, emission, params.
     #[command(subcommand)]
     Compute(crate::commands::compute::ComputeQuery),
+    /// The intelligence market: subnets, metagraph, stake, issuance.
+    #[command(subcommand)]
+    Intelligence(crate::commands::intelligence::IntelligenceQuery),
     /// A transaction by hash (CometBFT RPC).
     Tx {
         /// The tx hash (hex).

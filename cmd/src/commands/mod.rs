@@ -6,6 +6,7 @@ pub mod compute;
 pub mod config;
 pub mod genesis;
 pub mod init;
+pub mod intelligence;
 pub mod keys;
 pub mod offline;
 pub mod query;
@@ -179,7 +180,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             ctx.resolve_node(&mut cmd.node);
             block_on(storage::run_client(&ctx, cmd))
         }
-        Command::Sim(cmd) => sim::run(&ctx, cmd).map(|_| 0),
+        Command::Sim(cmd) => sim::run(&ctx, cmd),
     }
 }
 

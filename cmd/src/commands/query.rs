@@ -80,6 +80,7 @@ pub async fn run(ctx: &Ctx, cmd: QueryCmd) -> Result<i32> {
         }
         QuerySub::Storage(sub) => return super::storage::run_query(ctx, node, sub).await,
         QuerySub::Compute(c) => super::compute::run_query(ctx, node, c).await?,
+        QuerySub::Intelligence(q) => super::intelligence::query(ctx, node, q).await?,
         QuerySub::Tx { hash } => {
             let h = parse_hash(&hash)?;
             let rpc = client::rpc(&node.node)?;

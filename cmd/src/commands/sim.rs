@@ -1,5 +1,6 @@
 //! `stoad sim ...`: offline forecasts computed by the very functions the chain runs, so a
-//! supplier or validator can check a figure without a node. One subcommand per market.
+//! supplier, subnet owner or validator can check a figure without a node (JSON out; `yuma-epoch`
+//! reads JSON on stdin). One subcommand per market.
 
 use super::Ctx;
 use anyhow::{anyhow, bail, Result};
@@ -18,6 +19,9 @@ pub enum SimCmd {
     /// {"at", "month", "emitted"}. The schedule is the default params' unless --genesis names
     /// a genesis file whose app_state.compute.params to use.
     ComputeEmission(ComputeEmissionArgs),
+    /// One Yuma Consensus epoch of a subnet (the intelligence module's own code): reads one
+    /// JSON object on stdin, writes one on stdout; malformed input exits with code 2.
+    YumaEpoch,
 }
 
 #[derive(clap::Args, Debug)]
@@ -30,7 +34,8 @@ pub struct ComputeEmissionArgs {
     pub genesis: Option<PathBuf>,
 }
 
-pub fn run(_ctx: &Ctx, cmd: SimCmd) -> Result<()> {
+/// Runs a simulation; returns the exit code (2 for malformed input).
+pub fn run(ctx: &Ctx, cmd: SimCmd) -> Result<i32> {
     match cmd {
         SimCmd::ComputeEmission(a) => {
             let schedule = match &a.genesis {
@@ -38,8 +43,9 @@ pub fn run(_ctx: &Ctx, cmd: SimCmd) -> Result<()> {
                 None => ComputeParams::default().emission,
             };
             // Always JSON: the figure is meant for scripts and forecasts.
-            crate::output::print_json(&compute_emission(&schedule, a.at))
+            crate::output::print_json(&compute_emission(&schedule, a.at)).map(|_| 0)
         }
+        SimCmd::YumaEpoch => super::intelligence::sim_yuma_epoch(ctx),
     }
 }
 

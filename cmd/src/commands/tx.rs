@@ -55,6 +55,7 @@ pub async fn run(ctx: &Ctx, cmd: TxCmd) -> Result<i32> {
         TxSub::Msg(args) => super::tx_msg::run(ctx, &cmd.node, args).await,
         TxSub::Storage(sub) => super::storage::run_tx(ctx, &cmd.node, sub).await,
         TxSub::Compute(c) => super::compute::run_tx(ctx, &cmd.node, c).await,
+        TxSub::Intelligence(t) => super::intelligence::tx(ctx, &cmd.node, t).await,
     }
 }
 

@@ -27,6 +27,68 @@ pub fn safe_div(x: I32F32, y: I32F32) -> I32F32 {
     x.checked_div(y).unwrap_or_default()
 }
 
+/// Many divisions by one divisor, each exactly `safe_div(x, d)`: a non-negative dividend goes
+/// through a reciprocal of the divisor computed once (a multiplication and one correction step
+/// instead of a 128-bit division per cell: the bonds and weights matrices divide a million
+/// cells by a few thousand column and row sums); anything else falls back to `safe_div`.
+#[derive(Clone, Copy, Debug)]
+pub struct Divisor {
+    d: I32F32,
+    /// `d`'s bits when positive, else 0.
+    bits: u64,
+    /// `floor((2^128 - 1) / bits)`.
+    recip: u128,
+}
+
+impl Divisor {
+    pub const fn new(d: I32F32) -> Divisor {
+        let b = d.to_bits();
+        if b <= 0 {
+            return Divisor {
+                d,
+                bits: 0,
+                recip: 0,
+            };
+        }
+        Divisor {
+            d,
+            bits: b as u64,
+            recip: u128::MAX / b as u128,
+        }
+    }
+
+    /// `safe_div(x, self.d)`, bit for bit.
+    #[inline]
+    pub fn div(&self, x: I32F32) -> I32F32 {
+        let a = x.to_bits();
+        if a < 0 || self.bits == 0 {
+            return safe_div(x, self.d);
+        }
+        // The quotient of the fixed-point division: floor(a * 2^32 / bits), exact.
+        let n = (a as u128) << 32;
+        let d = self.bits as u128;
+        // recip <= 2^128 / d, and short of it by at most 1 / d, so n * recip / 2^128 is below
+        // n / d by less than n / 2^128 < 1: the estimate is q or q - 1.
+        let mut q = mul_hi(n, self.recip);
+        if n - q * d >= d {
+            q += 1;
+        }
+        // A quotient past i64 is an overflow: 0, as `checked_div` gives.
+        i64::try_from(q).map(I32F32::from_bits).unwrap_or_default()
+    }
+}
+
+/// The high 128 bits of the 256-bit product `a * b`.
+#[inline]
+fn mul_hi(a: u128, b: u128) -> u128 {
+    let (a1, a0) = (a >> 64, a & u64::MAX as u128);
+    let (b1, b0) = (b >> 64, b & u64::MAX as u128);
+    let lo = a0 * b0;
+    let (mid, c1) = (a1 * b0).overflowing_add(a0 * b1);
+    let (mid, c2) = mid.overflowing_add(lo >> 64);
+    a1 * b1 + (mid >> 64) + (((c1 as u128) + (c2 as u128)) << 64)
+}
+
 pub fn safe_div64(x: I64F64, y: I64F64) -> I64F64 {
     x.checked_div(y).unwrap_or_default()
 }
@@ -46,7 +108,8 @@ pub fn fixed_proportion_to_u16(x: I32F32) -> u16 {
 
 /// `x / 65535`.
 pub fn u16_proportion_to_fixed(x: u16) -> I32F32 {
-    safe_div(I32F32::from_num(x), u16_max())
+    const BY_U16_MAX: Divisor = Divisor::new(I32F32::from_bits((u16::MAX as i64) << 32));
+    BY_U16_MAX.div(I32F32::from_num(x))
 }
 
 pub fn is_zero(v: &[I32F32]) -> bool {
@@ -71,17 +134,15 @@ pub fn is_topk_nonzero(v: &[I32F32], k: usize) -> Vec<bool> {
 
 pub fn inplace_normalize(x: &mut [I32F32]) {
     let s = sum(x);
-    if s == ZERO {
-        return;
-    }
-    x.iter_mut().for_each(|v| *v = safe_div(*v, s));
+    inplace_normalize_using_sum(x, s);
 }
 
 pub fn inplace_normalize_using_sum(x: &mut [I32F32], s: I32F32) {
     if s == ZERO {
         return;
     }
-    x.iter_mut().for_each(|v| *v = safe_div(*v, s));
+    let by = Divisor::new(s);
+    x.iter_mut().for_each(|v| *v = by.div(*v));
 }
 
 pub fn inplace_normalize_64(x: &mut [I64F64]) {
@@ -99,51 +160,6 @@ pub fn inplace_mask_vector(mask: &[bool], v: &mut [I32F32]) {
             *x = ZERO;
         }
     }
-}
-
-/// Empties the rows whose mask is true.
-pub fn mask_rows_sparse(mask: &[bool], m: &Sparse) -> Sparse {
-    m.iter()
-        .enumerate()
-        .map(|(i, row)| {
-            if mask.get(i).copied().unwrap_or(true) {
-                Vec::new()
-            } else {
-                row.clone()
-            }
-        })
-        .collect()
-}
-
-pub fn mask_diag_sparse(m: &Sparse) -> Sparse {
-    m.iter()
-        .enumerate()
-        .map(|(i, row)| {
-            row.iter()
-                .filter(|(j, _)| *j as usize != i)
-                .copied()
-                .collect()
-        })
-        .collect()
-}
-
-/// Drops cell `(i, j)` where `mask(first[i], second[j])`.
-pub fn vec_mask_sparse_matrix(
-    m: &Sparse,
-    first: &[u64],
-    second: &[u64],
-    mask: impl Fn(u64, u64) -> bool,
-) -> Sparse {
-    m.iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let f = first.get(i).copied().unwrap_or(0);
-            row.iter()
-                .filter(|(j, _)| !mask(f, second.get(*j as usize).copied().unwrap_or(0)))
-                .copied()
-                .collect()
-        })
-        .collect()
 }
 
 /// Drops cell `(i, j)` where `mask(scalar, v[j])`.
@@ -167,7 +183,8 @@ pub fn inplace_row_normalize_sparse(m: &mut Sparse) {
     for row in m.iter_mut() {
         let s = row.iter().fold(ZERO, |a, (_, v)| a.saturating_add(*v));
         if s > ZERO {
-            row.iter_mut().for_each(|(_, v)| *v = safe_div(*v, s));
+            let by = Divisor::new(s);
+            row.iter_mut().for_each(|(_, v)| *v = by.div(*v));
         }
     }
 }
@@ -187,11 +204,13 @@ pub fn inplace_col_normalize_sparse(m: &mut Sparse, columns: usize) {
             }
         }
     }
+    let by: Vec<Divisor> = col_sum.into_iter().map(Divisor::new).collect();
     for row in m.iter_mut() {
         for (j, v) in row.iter_mut() {
-            let d = col_sum.get(*j as usize).copied().unwrap_or(ZERO);
-            if d != ZERO {
-                *v = safe_div(*v, d);
+            if let Some(d) = by.get(*j as usize) {
+                if d.d != ZERO {
+                    *v = d.div(*v);
+                }
             }
         }
     }
@@ -208,11 +227,13 @@ pub fn inplace_col_max_upscale_sparse(m: &mut Sparse, columns: usize) {
             }
         }
     }
+    let by: Vec<Divisor> = col_max.into_iter().map(Divisor::new).collect();
     for row in m.iter_mut() {
         for (j, v) in row.iter_mut() {
-            let c = col_max.get(*j as usize).copied().unwrap_or(ZERO);
-            if c != ZERO {
-                *v = safe_div(*v, c);
+            if let Some(c) = by.get(*j as usize) {
+                if c.d != ZERO {
+                    *v = c.div(*v);
+                }
             }
         }
     }
@@ -514,6 +535,7 @@ pub fn exp_safe(x: I32F32) -> I32F32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::any;
 
     fn f(x: f64) -> I32F32 {
         I32F32::from_num(x)
@@ -527,10 +549,54 @@ mod tests {
             proptest::prop_assert_eq!(safe_div(x, y), x.checked_div(y).unwrap_or_default());
         }
 
+        /// The reciprocal division gives exactly `safe_div` (and so the fixed crate's), for
+        /// proportions, integers (classic bonds are u16 integers before normalisation),
+        /// quotients that overflow, and any sign.
+        #[test]
+        fn divisor_matches_safe_div(a in any::<i64>(), d in any::<i64>(), small in 0i64..1 << 40, shift in 0u32..63) {
+            for (x, y) in [(a, d), (small, d), (a >> shift, d >> shift), (small, d.unsigned_abs() as i64 >> shift), (a.unsigned_abs() as i64 >> shift, small + 1)] {
+                let (x, y) = (I32F32::from_bits(x), I32F32::from_bits(y));
+                proptest::prop_assert_eq!(Divisor::new(y).div(x), safe_div(x, y), "{} / {}", x, y);
+                proptest::prop_assert_eq!(safe_div(x, y), x.checked_div(y).unwrap_or_default());
+            }
+        }
+
+        #[test]
+        fn u16_proportions_divide_exactly(x in any::<u16>()) {
+            proptest::prop_assert_eq!(u16_proportion_to_fixed(x), safe_div(I32F32::from_num(x), u16_max()));
+        }
+
         #[test]
         fn fast_division_matches_for_small_divisors(a in 0i64..1 << 32, d in 1i64..1 << 33) {
             let (x, y) = (I32F32::from_bits(a), I32F32::from_bits(d));
             proptest::prop_assert_eq!(safe_div(x, y), x.checked_div(y).unwrap_or_default());
+        }
+    }
+
+    #[test]
+    fn divisor_edge_cases() {
+        let edges = [
+            i64::MIN,
+            -(1 << 32),
+            -1,
+            0,
+            1,
+            2,
+            3,
+            (1 << 32) - 1,
+            1 << 32,
+            (1 << 32) + 1,
+            65_535 << 32,
+            1 << 40,
+            1 << 62,
+            i64::MAX - 1,
+            i64::MAX,
+        ];
+        for a in edges {
+            for d in edges {
+                let (x, y) = (I32F32::from_bits(a), I32F32::from_bits(d));
+                assert_eq!(Divisor::new(y).div(x), safe_div(x, y), "{a} / {d}");
+            }
         }
     }
 

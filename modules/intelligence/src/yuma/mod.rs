@@ -124,13 +124,17 @@ impl EpochInput {
     }
 }
 
+/// A row in column order (rows as set are nearly always in order already: no sort then).
+fn sorted_row(mut r: Vec<(u16, I32F32)>) -> Vec<(u16, I32F32)> {
+    if !r.is_sorted_by_key(|(j, _)| *j) {
+        r.sort_by_key(|(j, _)| *j);
+    }
+    r
+}
+
 fn to_sparse(m: &[Vec<(u16, u16)>], conv: impl Fn(u16) -> I32F32) -> Sparse {
     m.iter()
-        .map(|row| {
-            let mut r: Vec<(u16, I32F32)> = row.iter().map(|&(j, v)| (j, conv(v))).collect();
-            r.sort_by_key(|(j, _)| *j);
-            r
-        })
+        .map(|row| sorted_row(row.iter().map(|&(j, v)| (j, conv(v))).collect()))
         .collect()
 }
 
@@ -174,16 +178,28 @@ pub fn epoch_with_extra(input: &EpochInput) -> Result<(EpochOutput, EpochExtra),
     inplace_mask_vector(&forbids, &mut active_stake);
     inplace_normalize(&mut active_stake);
 
-    // Weights: permitted rows only, no self-weight, none set before the target registered.
-    let mut weights = to_sparse(&input.weights, I32F32::from_num);
-    weights = mask_rows_sparse(&forbids, &weights);
-    weights = mask_diag_sparse(&weights);
-    weights = vec_mask_sparse_matrix(
-        &weights,
-        &input.last_update,
-        &input.block_at_registration,
-        |updated, registered| updated <= registered,
-    );
+    // Weights: permitted rows only, no self-weight, none set before the target registered
+    // (subtensor's three masks, in one pass).
+    let mut weights: Sparse = input
+        .weights
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            if forbids.get(i).copied().unwrap_or(true) {
+                return Vec::new();
+            }
+            let updated = input.last_update.get(i).copied().unwrap_or(0);
+            let kept = row.iter().filter(|(j, _)| {
+                let registered = input
+                    .block_at_registration
+                    .get(*j as usize)
+                    .copied()
+                    .unwrap_or(0);
+                *j as usize != i && updated > registered
+            });
+            sorted_row(kept.map(|&(j, v)| (j, I32F32::from_num(v))).collect())
+        })
+        .collect();
     inplace_row_normalize_sparse(&mut weights);
 
     // Consensus, clipping, validator trust, incentive.
