@@ -422,10 +422,16 @@ fn not_served(method: &str) -> Status {
     Status::unimplemented(format!("{method} is not served by Stoa"))
 }
 
-/// The tonic router: the written-out tx service, server reflection (v1 and the v1alpha that
-/// older grpcurl versions ask for) over every file of `FILE_DESCRIPTOR_SET`, and the generic
-/// query route for every other path.
+/// The tonic router: [`routes`] on a plain server.
 pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::server::Router> {
+    Ok(tonic::transport::Server::builder().add_routes(routes(app, rpc_addr)?))
+}
+
+/// Every gRPC service the node serves: the written-out tx service, server reflection (v1 and
+/// the v1alpha that older grpcurl versions ask for) over every file of `FILE_DESCRIPTOR_SET`,
+/// and the generic query route for every other path. The REST gateway calls these same routes
+/// in process (`rest.rs`), so a service added here is served over REST too.
+pub fn routes(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::service::Routes> {
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -441,7 +447,7 @@ pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::
     .add_service(reflection_v1alpha)
     .into_axum_router()
     .fallback_service(QueryRoute::new(app));
-    Ok(tonic::transport::Server::builder().add_routes(routes.into()))
+    Ok(routes.into())
 }
 
 /// Serves on an already bound listener (tests bind port 0).

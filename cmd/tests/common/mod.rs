@@ -67,6 +67,8 @@ pub struct Ports {
     pub p2p: u16,
     pub abci: u16,
     pub grpc: u16,
+    /// The REST gateway (app.toml `rest_addr`).
+    pub rest: u16,
 }
 
 /// A key to create: name, algorithm, genesis coins ("100ustor,5uusdc"; "" = no genesis account).
@@ -316,12 +318,13 @@ impl Net {
         } else {
             (Some(tmp), home)
         };
-        let p = free_ports(4);
+        let p = free_ports(5);
         let ports = Ports {
             rpc: p[0],
             p2p: p[1],
             abci: p[2],
             grpc: p[3],
+            rest: p[4],
         };
         let mut net = Net {
             home,
@@ -381,6 +384,10 @@ impl Net {
 
     pub fn rpc_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.rpc)
+    }
+
+    pub fn rest_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.rest)
     }
 
     pub fn grpc_url(&self) -> String {
@@ -463,7 +470,13 @@ impl Net {
             t = stoa_cmd::toml_edit::set_key(&t, section, k, &v).expect("edit config.toml");
         }
         fs::write(&path, t).unwrap();
-        // app.toml: `stoad init` already wrote abci_addr, grpc_addr and rpc_addr from the flags.
+        // app.toml: `stoad init` already wrote abci_addr, grpc_addr and rpc_addr from the flags;
+        // the REST gateway gets a free port too (its default 1317 would clash between tests).
+        let path = cfg.join("app.toml");
+        let t = fs::read_to_string(&path).expect("app.toml");
+        let rest = format!("\"127.0.0.1:{}\"", p.rest);
+        let t = stoa_cmd::toml_edit::set_key(&t, None, "rest_addr", &rest).expect("edit app.toml");
+        fs::write(&path, t).unwrap();
     }
 
     /// Run `stoad ARGS` to completion.
