@@ -8,8 +8,8 @@
 #   ./testnet/devnet.sh resume    start the processes again on the existing state (after stop)
 #
 # Environment: STOA_PROFILE=dev uses the debug build (target/debug/stoad) instead of --release;
-# STOA_RPC_PORT / STOA_P2P_PORT / STOA_ABCI_PORT / STOA_GRPC_PORT / STOA_METRICS_PORT change the
-# ports (defaults 26657 / 26656 / 26658 / 9090 / 26660); STOA_LOCALNET moves .localnet; STOA_NO_DEMO=1 skips the demo;
+# STOA_RPC_PORT / STOA_P2P_PORT / STOA_ABCI_PORT / STOA_GRPC_PORT / STOA_REST_PORT / STOA_METRICS_PORT change the
+# ports (defaults 26657 / 26656 / 26658 / 9090 / 1317 / 26660; gRPC-web shares the gRPC port); STOA_LOCALNET moves .localnet; STOA_NO_DEMO=1 skips the demo;
 # STOA_SKIP_BUILD=1 uses the stoad already built for the profile.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -48,7 +48,7 @@ cmd_status() {
 
 check_ports_free() {
   local p
-  for p in "$RPC_PORT" "$P2P_PORT" "$ABCI_PORT" "$GRPC_PORT" "$METRICS_PORT"; do
+  for p in "$RPC_PORT" "$P2P_PORT" "$ABCI_PORT" "$GRPC_PORT" "$REST_PORT" "$METRICS_PORT"; do
     if port_open "$p"; then die "port 127.0.0.1:$p is already in use (another devnet? try ./testnet/devnet.sh stop, or set STOA_*_PORT)"; fi
   done
 }
@@ -87,6 +87,10 @@ configure_home() {
   if [ -f "$app" ]; then
     set_toml "$app" "" abci_addr "\"127.0.0.1:$ABCI_PORT\""
     set_toml "$app" "" grpc_addr "\"127.0.0.1:$GRPC_PORT\""
+    set_toml "$app" "" rest_addr "\"127.0.0.1:$REST_PORT\""
+    # browser dApps on any local page may call REST and gRPC-web
+    set_toml "$app" "" cors_allowed_origins '["*"]'
+    set_toml "$app" "" grpc_web true
     set_toml "$app" "" rpc_addr "\"$NODE_RPC\""
     set_toml "$app" "" metrics_addr "\"127.0.0.1:$METRICS_PORT\""
   else
@@ -127,7 +131,7 @@ init_node() {
   mkdir -p "$NODE_HOME"
   cat >"$LOCALNET/devnet.env" <<PORTS
 # written by testnet/devnet.sh: ports and build profile of this devnet (the environment still wins)
-: "\${STOA_RPC_PORT:=$RPC_PORT}" "\${STOA_P2P_PORT:=$P2P_PORT}" "\${STOA_ABCI_PORT:=$ABCI_PORT}" "\${STOA_GRPC_PORT:=$GRPC_PORT}" "\${STOA_METRICS_PORT:=$METRICS_PORT}" "\${STOA_PROFILE:=$STOA_PROFILE}"
+: "\${STOA_RPC_PORT:=$RPC_PORT}" "\${STOA_P2P_PORT:=$P2P_PORT}" "\${STOA_ABCI_PORT:=$ABCI_PORT}" "\${STOA_GRPC_PORT:=$GRPC_PORT}" "\${STOA_REST_PORT:=$REST_PORT}" "\${STOA_METRICS_PORT:=$METRICS_PORT}" "\${STOA_PROFILE:=$STOA_PROFILE}"
 PORTS
   # The demo keys live in the test keyring (no passphrase); init records it in client.toml.
   "$STOAD" init --chain-id "$CHAIN_ID" --fast-blocks --keyring-backend test --home "$NODE_HOME" >"$LOCALNET/init.log" 2>&1 \
@@ -169,6 +173,11 @@ start_processes() {
     cmd_stop; die "the chain did not produce blocks"
   fi
   say "chain $CHAIN_ID is at height $(rpc_height)"
+  # the REST gateway answers as the Cosmos SDK's does
+  if ! curl -fsS --max-time 10 "$NODE_REST/cosmos/bank/v1beta1/supply" | jq -e '.supply | length > 0' >/dev/null; then
+    tail -n 30 "$LOCALNET/stoad.log" >&2; cmd_stop; die "the REST gateway on $NODE_REST does not answer"
+  fi
+  say "REST gateway on $NODE_REST"
 }
 
 common_setup() {
@@ -189,7 +198,8 @@ farewell() {
 
 The devnet is running on 127.0.0.1:
   CometBFT RPC  $NODE_RPC   (P2P 127.0.0.1:$P2P_PORT)
-  stoad gRPC    $NODE_GRPC   (ABCI 127.0.0.1:$ABCI_PORT)
+  stoad gRPC    $NODE_GRPC   (and gRPC-web; ABCI 127.0.0.1:$ABCI_PORT)
+  stoad REST    $NODE_REST   (e.g. curl $NODE_REST/cosmos/bank/v1beta1/supply)
   home          $NODE_HOME
   logs          $LOCALNET/stoad.log, $LOCALNET/cometbft.log
 $(sed 's/^/  key         /' "$LOCALNET/accounts.txt")

@@ -14,8 +14,10 @@ P2P_PORT="${STOA_P2P_PORT:-26656}"
 ABCI_PORT="${STOA_ABCI_PORT:-26658}"
 GRPC_PORT="${STOA_GRPC_PORT:-9090}"
 METRICS_PORT="${STOA_METRICS_PORT:-26660}"
+REST_PORT="${STOA_REST_PORT:-1317}"
 NODE_RPC="http://127.0.0.1:$RPC_PORT"
 NODE_GRPC="http://127.0.0.1:$GRPC_PORT"
+NODE_REST="http://127.0.0.1:$REST_PORT"
 
 say()  { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }

@@ -30,6 +30,13 @@ pub struct AppConfig {
     pub check_invariants: bool,
     /// Prometheus metrics (`GET /metrics`) listen address; empty turns them off.
     pub metrics_addr: String,
+    /// The REST (LCD) gateway, Cosmos SDK's routes over HTTP/JSON (`rest.rs`); "" = off.
+    pub rest_addr: String,
+    /// gRPC-web (for browsers) on the gRPC port, beside plain gRPC.
+    pub grpc_web: bool,
+    /// The origins whose pages may call REST and gRPC-web from a browser (CORS): `["*"]` any,
+    /// `[]` none (same origin only), or a list such as `["https://app.example"]`.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -42,6 +49,11 @@ impl Default for AppConfig {
             retention: 1000,
             check_invariants: false,
             metrics_addr: DEFAULT_METRICS_ADDR.into(),
+            rest_addr: "127.0.0.1:1317".into(),
+            grpc_web: true,
+            // The node answers public chain data and relays signed txs: any page may ask it,
+            // as the Cosmos SDK's gRPC-web does; an operator narrows it with a list.
+            cors_allowed_origins: vec!["*".into()],
         }
     }
 }
@@ -60,6 +72,10 @@ impl AppConfig {
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         parse_gas_prices(&config.minimum_gas_prices)
             .map_err(|e| anyhow::anyhow!("{}: minimum_gas_prices: {e}", path.display()))?;
+        for origin in &config.cors_allowed_origins {
+            check_origin(origin)
+                .map_err(|e| anyhow::anyhow!("{}: cors_allowed_origins: {e}", path.display()))?;
+        }
         Ok(config)
     }
 
@@ -79,6 +95,23 @@ impl AppConfig {
         parse_gas_prices(&self.minimum_gas_prices)
             .map_err(|e| anyhow::anyhow!("minimum_gas_prices: {e}"))
     }
+}
+
+/// An entry of `cors_allowed_origins`: `*`, or an origin `scheme://host[:port]` (no path).
+pub fn check_origin(origin: &str) -> Result<(), String> {
+    if origin == "*" {
+        return Ok(());
+    }
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .ok_or_else(|| format!("{origin:?}: an origin is \"*\" or http(s)://host[:port]"))?;
+    if rest.is_empty() || rest.contains(['/', ' ', '*']) || !origin.is_ascii() {
+        return Err(format!(
+            "{origin:?}: an origin is \"*\" or http(s)://host[:port]"
+        ));
+    }
+    Ok(())
 }
 
 /// Parses Cosmos SDK's DecCoins notation `0.001ustor,0.0001uusdc` (an empty string is none).
@@ -114,5 +147,43 @@ mod tests {
         assert_eq!(p[0].1.to_string(), "0.001");
         assert!(parse_gas_prices("1.x").is_err());
         assert!(parse_gas_prices("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn gateway_keys() {
+        let c = AppConfig::default();
+        assert_eq!(c.rest_addr, "127.0.0.1:1317");
+        assert!(c.grpc_web);
+        // An app.toml written before the gateway existed still loads, with the defaults.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::write(AppConfig::path(dir.path()), "grpc_addr = \"127.0.0.1:9\"\n").unwrap();
+        assert_eq!(
+            AppConfig::load(dir.path()).unwrap().rest_addr,
+            "127.0.0.1:1317"
+        );
+        std::fs::write(
+            AppConfig::path(dir.path()),
+            "cors_allowed_origins = [\"https://a.example\", \"http://127.0.0.1:8080\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            AppConfig::load(dir.path())
+                .unwrap()
+                .cors_allowed_origins
+                .len(),
+            2
+        );
+        for bad in [
+            "a.example",
+            "https://a.example/path",
+            "https://*.example",
+            "",
+        ] {
+            assert!(check_origin(bad).is_err(), "{bad}");
+            let text = format!("cors_allowed_origins = [{bad:?}]\n");
+            std::fs::write(AppConfig::path(dir.path()), text).unwrap();
+            assert!(AppConfig::load(dir.path()).is_err(), "{bad}");
+        }
     }
 }

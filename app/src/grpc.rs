@@ -310,7 +310,11 @@ impl TxService {
             // not be asked.
             let msg = cap_log(format!("tx {}: {}", echo_input(hash), short(&e)));
             match e.detail() {
-                _ if e.to_string().contains("not found") => Status::not_found(msg),
+                // "not found" in the message, as the SDK says it: clients (cosmpy's
+                // wait_to_complete) poll until the message stops saying so.
+                _ if e.to_string().contains("not found") => {
+                    Status::not_found(format!("tx not found: {}", echo_input(hash)))
+                }
                 tendermint_rpc::error::ErrorDetail::Response(_) => Status::invalid_argument(msg),
                 _ => Status::unavailable(msg),
             }
@@ -655,10 +659,16 @@ fn not_served(method: &str) -> Status {
     Status::unimplemented(format!("{method} is not served by Stoa"))
 }
 
-/// The tonic router: the written-out tx service, server reflection (v1 and the v1alpha that
-/// older grpcurl versions ask for) over every file of `FILE_DESCRIPTOR_SET`, and the generic
-/// query route for every other path.
+/// The tonic router: [`routes`] on a plain server.
 pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::server::Router> {
+    Ok(tonic::transport::Server::builder().add_routes(routes(app, rpc_addr)?))
+}
+
+/// Every gRPC service the node serves: the written-out tx service, server reflection (v1 and
+/// the v1alpha that older grpcurl versions ask for) over every file of `FILE_DESCRIPTOR_SET`,
+/// and the generic query route for every other path. The REST gateway calls these same routes
+/// in process (`rest.rs`), so a service added here is served over REST too.
+pub fn routes(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::service::Routes> {
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -684,7 +694,7 @@ pub fn router(app: StoaApp, rpc_addr: &str) -> anyhow::Result<tonic::transport::
     .add_service(reflection_v1alpha)
     .into_axum_router()
     .fallback_service(QueryRoute::new(app));
-    Ok(tonic::transport::Server::builder().add_routes(routes.into()))
+    Ok(routes.into())
 }
 
 /// Serves on an already bound listener (tests bind port 0).

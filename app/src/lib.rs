@@ -15,6 +15,8 @@ pub mod node;
 pub mod preverify;
 pub mod proof;
 pub mod query;
+pub mod rest;
+pub mod serve;
 pub mod tx;
 
 pub use app::{AppOptions, StoaApp};

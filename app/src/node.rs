@@ -1,5 +1,5 @@
 //! `stoad start`: opens the state store in the home directory, builds the app, and serves ABCI
-//! to CometBFT and gRPC to clients until the process is killed.
+//! to CometBFT and gRPC, gRPC-web and REST to clients until the process is killed.
 
 use std::path::Path;
 
@@ -28,8 +28,8 @@ pub fn open_app(home: &Path, config: &AppConfig) -> anyhow::Result<StoaApp> {
     Ok(StoaApp::new(store, opts))
 }
 
-/// Serves ABCI on `config.abci_addr` (see [`AbciAddr`]) and gRPC on `config.grpc_addr`;
-/// blocks.
+/// Serves ABCI on `config.abci_addr` (see [`AbciAddr`]), gRPC (and gRPC-web) on
+/// `config.grpc_addr` and the REST gateway on `config.rest_addr`; blocks.
 pub fn start(home: &Path, config: AppConfig) -> anyhow::Result<()> {
     start_with(home, config, |_| {})
 }
@@ -49,12 +49,15 @@ pub fn start_with(
 
     let grpc_app = app.clone();
     let grpc_listener = crate::grpc::bind(&config)?;
-    let rpc_addr = config.rpc_addr.clone();
+    let rest_listener = crate::serve::bind_rest(&config)?;
+    let serve_config = config.clone();
     std::thread::Builder::new()
         .name("grpc".into())
         .spawn(move || {
-            if let Err(e) = crate::grpc::serve_blocking(grpc_app, &rpc_addr, grpc_listener) {
-                tracing::error!("gRPC server stopped: {e:#}");
+            if let Err(e) =
+                crate::serve::serve_blocking(grpc_app, serve_config, grpc_listener, rest_listener)
+            {
+                tracing::error!("gRPC / REST server stopped: {e:#}");
             }
         })?;
 
@@ -70,7 +73,7 @@ pub fn start_with(
 
     let addr = AbciAddr::parse(&config.abci_addr, home)?;
     let server = AbciServer::bind(&addr, app, Limits::from_home(home))?;
-    tracing::info!(abci = %server.local_addr(), grpc = %config.grpc_addr, "stoad serving");
+    tracing::info!(abci = %server.local_addr(), grpc = %config.grpc_addr, rest = %config.rest_addr, "stoad serving");
     server.listen().context("ABCI server")?;
     Ok(())
 }

@@ -378,7 +378,15 @@ pub fn abci_query(store: &Store, router: &Router, req: &RequestQuery) -> Respons
             height: i64::try_from(version).unwrap_or(i64::MAX),
             ..Default::default()
         },
-        Err(e) => error_response(e),
+        // A gRPC method asked through abci_query fails in the words the Cosmos SDK uses, which
+        // clients match on (cosmjs's `getAccount` returns null on "rpc error: code = NotFound").
+        Err(e) => {
+            let code = grpc_code(&e);
+            error_response(QueryError {
+                log: format!("rpc error: code = {code:?} desc = {}", e.log),
+                ..e
+            })
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! `node::start` as `stoad start` runs it: store under the home directory, ABCI and gRPC on the
+//! `node::start` as `stoad start` runs it: store under the home directory, ABCI, gRPC and REST on the
 //! configured addresses; a taken port fails the start instead of a background thread.
 
 use std::time::Duration;
@@ -21,6 +21,7 @@ fn start_serves_abci_and_grpc() {
         abci_addr: format!("127.0.0.1:{}", free_port()),
         grpc_addr: format!("127.0.0.1:{}", free_port()),
         metrics_addr: format!("127.0.0.1:{}", free_port()),
+        rest_addr: format!("127.0.0.1:{}", free_port()),
         ..AppConfig::default()
     };
     config.write(home.path()).unwrap();
@@ -69,4 +70,27 @@ fn start_serves_abci_and_grpc() {
     let other_home = tempfile::tempdir().unwrap();
     let err = stoa_app::node::start(other_home.path(), again).unwrap_err();
     assert!(format!("{err:#}").contains("binding gRPC"), "{err:#}");
+
+    // The REST gateway answers on its port, and a taken REST port fails the start too.
+    let mut s = std::net::TcpStream::connect(&config.rest_addr).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        s,
+        "GET /cosmos/auth/v1beta1/bech32 HTTP/1.0\r\nHost: x\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+    assert!(answer.ends_with(r#"{"bech32_prefix":"stoa"}"#), "{answer}");
+    let again = AppConfig {
+        abci_addr: format!("127.0.0.1:{}", free_port()),
+        grpc_addr: format!("127.0.0.1:{}", free_port()),
+        ..config.clone()
+    };
+    let err = stoa_app::node::start(tempfile::tempdir().unwrap().path(), again).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("binding the REST gateway"),
+        "{err:#}"
+    );
 }

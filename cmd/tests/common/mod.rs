@@ -69,6 +69,8 @@ pub struct Ports {
     pub grpc: u16,
     /// stoad's Prometheus metrics (app.toml metrics_addr).
     pub metrics: u16,
+    /// The REST gateway (app.toml `rest_addr`).
+    pub rest: u16,
 }
 
 /// A key to create: name, algorithm, genesis coins ("100ustor,5uusdc"; "" = no genesis account).
@@ -318,13 +320,14 @@ impl Net {
         } else {
             (Some(tmp), home)
         };
-        let p = free_ports(5);
+        let p = free_ports(6);
         let ports = Ports {
             rpc: p[0],
             p2p: p[1],
             abci: p[2],
             grpc: p[3],
             metrics: p[4],
+            rest: p[5],
         };
         let mut net = Net {
             home,
@@ -384,6 +387,10 @@ impl Net {
 
     pub fn rpc_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.rpc)
+    }
+
+    pub fn rest_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.rest)
     }
 
     pub fn grpc_url(&self) -> String {
@@ -473,6 +480,9 @@ impl Net {
         let metrics = format!("\"127.0.0.1:{}\"", p.metrics);
         let t = stoa_cmd::toml_edit::set_key(&t, None, "metrics_addr", &metrics)
             .expect("edit app.toml");
+        // the REST gateway gets a free port too (its default 1317 would clash between tests).
+        let rest = format!("\"127.0.0.1:{}\"", p.rest);
+        let t = stoa_cmd::toml_edit::set_key(&t, None, "rest_addr", &rest).expect("edit app.toml");
         fs::write(&path, t).unwrap();
     }
 
