@@ -73,7 +73,16 @@ fn every_executed_tx_is_found_by_hash_after_sigkills() {
     for ms in offsets_ms {
         let (_, seq) = net.account(&alice);
         let h0 = net.height().unwrap();
-        let r = net.send("alice", &bob, "1000ustor", FEES, &["--no-wait"]);
+        // A memo per round: a tx lost with the mempool is re-signed with the same sequence in
+        // the next round, and without it the two would be the same bytes and the same hash.
+        let memo = format!("round {ms}");
+        let r = net.send(
+            "alice",
+            &bob,
+            "1000ustor",
+            FEES,
+            &["--no-wait", "--memo", &memo],
+        );
         assert!(r.exit_ok && r.code() == 0, "broadcast failed: {r:?}");
         sent.push((r.txhash(), seq));
         let stored = wait_height_fast(&net, h0, Duration::from_secs(20));
