@@ -14,7 +14,7 @@
 #   STOA_NET_DIR          where the network lives (default .localnet4 in the repository)
 #   STOA_NET_HOSTS        the four node addresses (default "127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4")
 #   STOA_NET_RPC_PORT 26657, STOA_NET_P2P_PORT 26656, STOA_NET_GRPC_PORT 9090,
-#   STOA_NET_METRICS_PORT 26660 (stoad), STOA_NET_CMT_METRICS_PORT 26661 (CometBFT): the same port on each node's address
+#   STOA_NET_REST_PORT 1317, STOA_NET_METRICS_PORT 26660 (stoad), STOA_NET_CMT_METRICS_PORT 26661 (CometBFT): the same port on each node's address
 #   STOA_NET_BLOCK_TIME   CometBFT's timeout_commit (default 500ms)
 #   STOA_CHAIN_ID         (default stoa-localnet); STOA_PROFILE=dev / STOA_SKIP_BUILD=1 as for devnet.sh
 set -euo pipefail
@@ -30,6 +30,7 @@ read -r -a HOSTS <<<"${STOA_NET_HOSTS:-127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4}"
 N_RPC="${STOA_NET_RPC_PORT:-26657}"
 N_P2P="${STOA_NET_P2P_PORT:-26656}"
 N_GRPC="${STOA_NET_GRPC_PORT:-9090}"
+N_REST="${STOA_NET_REST_PORT:-1317}"
 N_METRICS="${STOA_NET_METRICS_PORT:-26660}"
 N_CMT_METRICS="${STOA_NET_CMT_METRICS_PORT:-26661}"
 BLOCK_TIME="${STOA_NET_BLOCK_TIME:-500ms}"
@@ -143,7 +144,7 @@ common_setup() {
 check_ports_free() {
   local n p
   for n in "${NODES[@]}"; do
-    for p in "$N_RPC" "$N_P2P" "$N_GRPC" "$N_METRICS" "$N_CMT_METRICS"; do
+    for p in "$N_RPC" "$N_P2P" "$N_GRPC" "$N_REST" "$N_METRICS" "$N_CMT_METRICS"; do
       if open_at "$(host "$n")" "$p"; then die "$(host "$n"):$p is already in use (a running localnet? ./testnet/localnet.sh down, or set STOA_NET_*_PORT)"; fi
     done
   done
@@ -169,7 +170,7 @@ create() {
   cat >"$NET_DIR/net.env" <<ENV
 # written by testnet/localnet.sh up: the settings of this network (the environment still wins)
 : "\${STOA_NET_HOSTS:=${HOSTS[*]}}" "\${STOA_NET_RPC_PORT:=$N_RPC}" "\${STOA_NET_P2P_PORT:=$N_P2P}" "\${STOA_NET_GRPC_PORT:=$N_GRPC}"
-: "\${STOA_NET_METRICS_PORT:=$N_METRICS}" "\${STOA_NET_CMT_METRICS_PORT:=$N_CMT_METRICS}" "\${STOA_NET_BLOCK_TIME:=$BLOCK_TIME}"
+: "\${STOA_NET_REST_PORT:=$N_REST}" "\${STOA_NET_METRICS_PORT:=$N_METRICS}" "\${STOA_NET_CMT_METRICS_PORT:=$N_CMT_METRICS}" "\${STOA_NET_BLOCK_TIME:=$BLOCK_TIME}"
 : "\${STOA_CHAIN_ID:=$CHAIN_ID}" "\${STOA_PROFILE:=$STOA_PROFILE}"
 ENV
   "$COMETBFT" testnet --v 4 --o "$NET_DIR/gen" --node-dir-prefix node --p2p-port "$N_P2P" \
@@ -203,6 +204,7 @@ ENV
     set_toml "$cfg" consensus timeout_prevote '"300ms"'
     set_toml "$cfg" consensus timeout_precommit '"300ms"'
     set_toml "$h/config/app.toml" "" metrics_addr "\"$(host "$n"):$N_METRICS\""
+    set_toml "$h/config/app.toml" "" rest_addr "\"$(host "$n"):$N_REST\""
     set_toml "$h/config/app.toml" "" check_invariants true
   done
 
