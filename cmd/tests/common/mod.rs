@@ -885,9 +885,16 @@ impl Net {
         use cosmos_sdk_proto::cosmos::bank::v1beta1::{
             query_client::QueryClient, QueryBalanceRequest, QueryTotalSupplyRequest,
         };
-        const REWARD_ACCOUNTS: [(&str, &str); 3] = [
+        // Where each market's minted rewards sit until someone earns them, and the accounts
+        // they move on to (vesting and burn queues, the root subnet's stake and locks): in
+        // tests without market activity these hold nothing but block rewards.
+        const REWARD_ACCOUNTS: [(&str, &str); 7] = [
             ("storage_reward", "ustor"),
+            ("storage_burn", "ustor"),
+            ("storage_pledge", "ustor"),
             ("intelligence", "umind"),
+            ("intelligence_stake", "umind"),
+            ("intelligence_lock", "umind"),
             ("compute_rewards", "ucomp"),
         ];
         block_on(async {
