@@ -286,7 +286,12 @@ check_supply() {
   [ -n "$h" ] || return 1
   h=$((h - 1))
   for n in "${NODES[@]}"; do
-    s="$(curl -fsS --max-time 3 "$(rpc_of "$n")/abci_query?path=%22/cosmos.bank.v1beta1.Query/TotalSupply%22&height=$h" 2>/dev/null | jq -r '.result.response | "\(.code) \(.value)"' 2>/dev/null || true)"
+    # a node that has just restarted may not have reached $h yet: give it 20 s to get there
+    for _ in $(seq 1 40); do
+      s="$(curl -fsS --max-time 3 "$(rpc_of "$n")/abci_query?path=%22/cosmos.bank.v1beta1.Query/TotalSupply%22&height=$h" 2>/dev/null | jq -r '.result.response | "\(.code) \(.value)"' 2>/dev/null || true)"
+      case "$s" in "0 "?*) break ;; esac
+      sleep 0.5
+    done
     case "$s" in
       "0 "?*) ;;
       *) warn "node$n did not answer the supply at height $h: $s"; return 1 ;;
