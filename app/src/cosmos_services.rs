@@ -14,19 +14,10 @@ use tendermint_rpc::{Client as _, HttpClient, Paging};
 use tonic::{Request, Response, Status};
 
 use crate::app::StoaApp;
+use crate::grpc::{comet_rpc, short};
 
 /// The bech32 prefix of validator consensus addresses (the Cosmos SDK's `<prefix>valcons`).
 pub const VALCONS_PREFIX: &str = "stoavalcons";
-
-fn short(e: &dyn std::fmt::Display) -> String {
-    let s = e.to_string();
-    s.lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(300)
-        .collect()
-}
 
 fn valcons(bytes: &[u8]) -> String {
     bech32::Hrp::parse(VALCONS_PREFIX)
@@ -51,13 +42,7 @@ impl TendermintService {
     }
 
     fn rpc(&self) -> Result<HttpClient, Status> {
-        HttpClient::new(self.rpc_addr.as_str()).map_err(|e| {
-            Status::internal(format!(
-                "CometBFT RPC address {}: {}",
-                self.rpc_addr,
-                short(&e)
-            ))
-        })
+        comet_rpc(&self.rpc_addr)
     }
 
     /// A block at `height` (None: the latest) as the service answers it, the Cosmos SDK's

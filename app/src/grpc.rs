@@ -43,10 +43,18 @@ const BECH32_PREFIX_PATH: &str = "/cosmos.auth.v1beta1.Query/Bech32Prefix";
 
 /// tendermint-rpc's errors carry a whole trace; a gRPC status travels in a header, so keep
 /// the first line, capped.
-fn short(e: &dyn std::fmt::Display) -> String {
+/// The first line of an error, at most 300 characters: what a gRPC answer quotes of it.
+pub(crate) fn short(e: &dyn std::fmt::Display) -> String {
     let s = e.to_string();
     let line = s.lines().next().unwrap_or_default();
     line.chars().take(300).collect()
+}
+
+/// A client of the node's CometBFT RPC at `addr` (app.toml `rpc_addr`), for the services that
+/// read the node rather than the state.
+pub(crate) fn comet_rpc(addr: &str) -> Result<HttpClient, Status> {
+    HttpClient::new(addr)
+        .map_err(|e| Status::internal(format!("CometBFT RPC address {addr}: {}", short(&e))))
 }
 
 fn to_status(e: QueryError) -> Status {
@@ -232,13 +240,7 @@ impl TxService {
     }
 
     fn rpc(&self) -> Result<HttpClient, Status> {
-        HttpClient::new(self.rpc_addr.as_str()).map_err(|e| {
-            Status::internal(format!(
-                "CometBFT RPC address {}: {}",
-                self.rpc_addr,
-                short(&e)
-            ))
-        })
+        comet_rpc(&self.rpc_addr)
     }
 
     async fn broadcast(
